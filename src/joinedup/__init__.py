@@ -1,0 +1,1 @@
+"""joinedup: the digital platform of a place-based health and social care partnership."""

@@ -1,0 +1,271 @@
+"""The `joinedup` command: every operation on the platform, with --help everywhere.
+
+Errors leave here as one line on stderr and an exit code from the error
+hierarchy (joinedup.errors); a stack trace is shown only with JOINEDUP_DEBUG=1.
+Every command runs in the CLI channel, so what it does is audited as such.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from joinedup.errors import JoinedUpError
+
+app = typer.Typer(
+    name="joinedup",
+    help="joinedup: the health and social care partnership's platform.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+audit_app = typer.Typer(help="Check the audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+console = Console(stderr=True, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "joinedup.settings")
+    import django
+
+    django.setup()
+
+
+def mapped_errors(func: F) -> F:
+    """The CLI's one error mapping: a platform error becomes one stderr line and an exit code."""
+
+    @wraps(func)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except JoinedUpError as exc:
+            console.print(f"joinedup: error: {exc.one_line()}", style="red", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapped  # type: ignore[return-value]
+
+
+def django_command(func: F) -> F:
+    """Run the command with Django set up, in the CLI channel, with errors mapped."""
+
+    @wraps(func)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        _setup_django()
+        from joinedup.core import context
+
+        with context.acting(via="cli"):
+            return func(*args, **kwargs)
+
+    return mapped_errors(wrapped)  # type: ignore[return-value]
+
+
+@app.command()
+@django_command
+def migrate() -> None:
+    """Create or update the database tables."""
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=1)
+    typer.echo("joinedup: database is up to date")
+
+
+@app.command()
+@django_command
+def createuser(
+    username: Annotated[str, typer.Argument(help="The sign-in name.")],
+    role: Annotated[
+        str,
+        typer.Option(
+            help="One of: "
+            + ", ".join(
+                [
+                    "gp",
+                    "district_nurse",
+                    "social_worker",
+                    "occupational_therapist",
+                    "care_coordinator",
+                    "discharge_coordinator",
+                    "analyst",
+                    "engagement_officer",
+                    "workforce_lead",
+                    "portfolio_officer",
+                    "administrator",
+                ]
+            )
+        ),
+    ],
+    organisation: Annotated[str | None, typer.Option(help="The organisation's ODS code.")] = None,
+    team: Annotated[list[str] | None, typer.Option(help="A team name; repeat for more.")] = None,
+    first_name: Annotated[str, typer.Option()] = "",
+    last_name: Annotated[str, typer.Option()] = "",
+    oidc_subject: Annotated[
+        str | None, typer.Option(help="The identity provider's subject for this user.")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Add a user with a role (a password, an identity-provider subject, or both)."""
+    from joinedup.core.management import create_user_from_cli
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    user = create_user_from_cli(
+        username=username,
+        role=role,
+        organisation=organisation,
+        teams=team or [],
+        first_name=first_name,
+        last_name=last_name,
+        oidc_subject=oidc_subject,
+        password=password,
+    )
+    typer.echo(f"joinedup: created {user.username} ({user.role_label})")
+
+
+@audit_app.command("verify")
+@django_command
+def audit_verify() -> None:
+    """Recompute the audit trail's hash chain and report the first break, if any."""
+    from joinedup.core.audit import verify_chain
+    from joinedup.errors import IntegrityFailure
+
+    report = verify_chain()
+    if not report.ok:
+        where = f"event {report.broken_at}" if report.broken_at else "the end of the chain"
+        raise IntegrityFailure(
+            f"audit chain broken at {where}: {report.problem} "
+            f"({report.events} events verified before it)"
+        )
+    typer.echo(f"joinedup: audit chain intact: {report.events} events, head {report.head[:16]}")
+
+
+@app.command()
+@django_command
+def backup(
+    file: Annotated[Path, typer.Argument(help="Where to write the backup (.jsonl.gz).")],
+) -> None:
+    """Write every table, audit trail included, to one file."""
+    from joinedup.core.backup import backup_write
+
+    summary = backup_write(file, progress=_progress())
+    typer.echo(f"joinedup: backed up {summary.rows} rows from {summary.tables} tables to {file}")
+
+
+@app.command()
+@django_command
+def restore(
+    file: Annotated[Path, typer.Argument(help="A backup written by `joinedup backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Replace the database's contents.")] = False,
+) -> None:
+    """Replace the database's contents with a backup (the schema must match)."""
+    from joinedup.core.backup import backup_restore
+    from joinedup.errors import InvalidInput
+
+    if not yes:
+        raise InvalidInput("restore replaces everything in the database: add --yes to go ahead")
+    summary = backup_restore(file, progress=_progress())
+    typer.echo(f"joinedup: restored {summary.rows} rows into {summary.tables} tables from {file}")
+
+
+@app.command()
+@django_command
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+) -> None:
+    """Serve the site and APIs with a production server (gunicorn)."""
+    from joinedup.web.server import run
+
+    run(host=host, port=port, workers=workers)
+
+
+@app.command()
+@django_command
+def demo(
+    people: Annotated[int, typer.Option(help="Size of the synthetic borough.")] = 30_000,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    serve_site: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """Set up a demonstration: the database, demo users and people; then serve the site."""
+    from joinedup.demo import demo_prepare
+
+    credentials = demo_prepare(people=people, progress=_progress())
+    _print_sign_ins(credentials, host=host, port=port)
+    if serve_site:
+        from joinedup.web.server import run
+
+        run(host=host, port=port, workers=2)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def manage(ctx: typer.Context) -> None:
+    """Run a Django management command (for developers)."""
+    _setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["joinedup manage", *ctx.args])
+
+
+def _progress() -> Callable[[str, int, int], None]:
+    from joinedup.progress import RichProgress
+
+    return RichProgress(console)
+
+
+def _print_sign_ins(credentials: list[tuple[str, str, str]], *, host: str, port: int) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"Demo sign-ins for http://{host}:{port}/")
+    for column in ("role", "username", "password"):
+        table.add_column(column)
+    for role, username, password in credentials:
+        table.add_row(role, username, password)
+    Console().print(table)
+
+
+def _register_optional_commands() -> None:
+    """Commands of apps that other issues add; each registers itself if present."""
+    try:
+        from joinedup.synth.cli import synth
+    except ImportError:
+        return
+    app.command(help="Generate a synthetic borough and its source systems' extracts.")(
+        mapped_errors(synth)
+    )
+
+
+_register_optional_commands()
+
+
+def main() -> None:
+    try:
+        app()
+    except JoinedUpError as exc:  # raised outside a command, e.g. by settings at start-up
+        console.print(f"joinedup: error: {exc.one_line()}", style="red", highlight=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        console.print("joinedup: interrupted; run the command again to carry on")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("JOINEDUP_DEBUG") == "1":
+            raise
+        console.print(
+            f"joinedup: unexpected error: {type(exc).__name__}: {exc} "
+            "(set JOINEDUP_DEBUG=1 to see the trace)",
+            highlight=False,
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""People and the care relationships that open their records to a team.
+
+A ``CareRelationship`` is the legitimate relationship behind every read: a team
+(or one named professional) caring for the person, through a care team, an
+open referral or a caseload. Ending it (``ended_on``) closes the record to them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import TYPE_CHECKING, ClassVar, Self
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from joinedup.core.access import ScopedQuerySet
+from joinedup.core.models import BreakGlassGrant, Organisation, Team
+from joinedup.core.roles import Permission
+
+if TYPE_CHECKING:
+    from joinedup.core.models import User
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Not known"
+
+
+class PersonQuerySet(ScopedQuerySet["Person"]):
+    def visible_to(self, user: User) -> Self:
+        """People this user has a legitimate relationship with, or a live break-glass grant for."""
+        if not (user.is_authenticated and user.has_role_permission(Permission.VIEW_PERSON)):
+            return self.none()._scoped(f"user:{user.pk}")
+        today = timezone.localdate()
+        live = Q(ended_on__isnull=True) | Q(ended_on__gte=today)
+        related = CareRelationship.objects.filter(
+            live, Q(team__in=user.teams.all()) | Q(user=user), started_on__lte=today
+        ).values("person_id")
+        glass = BreakGlassGrant.objects.filter(user=user, expires_at__gt=timezone.now()).values(
+            "person_id"
+        )
+        return self.filter(Q(id__in=related) | Q(id__in=glass))._scoped(f"user:{user.pk}")
+
+
+class Person(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    nhs_number = models.CharField("NHS number", max_length=10, null=True, blank=True, unique=True)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    address = models.CharField(max_length=300, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    registered_practice = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    date_of_death = models.DateField(null=True, blank=True)
+    # The National Data Opt-out: not used beyond the person's own care.
+    opted_out_secondary_use = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar = ["family_name", "given_name"]
+        indexes: ClassVar = [
+            models.Index(fields=["family_name", "given_name", "date_of_birth"]),
+            models.Index(fields=["postcode"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Person {self.id}"  # never a name: str() ends up in logs
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name.upper()}"
+
+    def age_on(self, day: date) -> int:
+        born = self.date_of_birth
+        end = self.date_of_death if self.date_of_death and self.date_of_death < day else day
+        return end.year - born.year - ((end.month, end.day) < (born.month, born.day))
+
+
+class RelationshipKind(models.TextChoices):
+    CARE_TEAM = "care_team", "Care team"
+    REFERRAL = "referral", "Open referral"
+    CASELOAD = "caseload", "Caseload"
+    REGISTERED = "registered", "Registered patient"
+
+
+class CareRelationship(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="relationships")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="relationships")
+    # A named professional, when the relationship is with one person rather than the team.
+    user = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=RelationshipKind.choices)
+    started_on = models.DateField(default=timezone.localdate)
+    ended_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["started_on"]
+        indexes: ClassVar = [models.Index(fields=["team", "person"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.team} for {self.person_id}"

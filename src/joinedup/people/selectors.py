@@ -1,0 +1,35 @@
+"""Reads of person-level data, always scoped to the user asking."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from joinedup.core.models import BreakGlassGrant, User
+from joinedup.people.models import CareRelationship, Person
+
+
+def people_cared_for(*, user: User) -> QuerySet[Person]:
+    """Everyone the user's teams have a live relationship with, for the caseload list."""
+    return Person.objects.visible_to(user).select_related("registered_practice")
+
+
+def person_relationships(*, person: Person) -> QuerySet[CareRelationship]:
+    """The care relationships of a person the caller has already opened through person_open."""
+    today = timezone.localdate()
+    return (
+        CareRelationship.objects.filter(person=person, started_on__lte=today)
+        .exclude(ended_on__lt=today)
+        .select_related("team", "team__organisation", "user")
+    )
+
+
+def live_break_glass(*, user: User, person: Person) -> BreakGlassGrant | None:
+    """The user's live break-glass grant for this person, if their access depends on one."""
+    return (
+        BreakGlassGrant.objects.filter(
+            user=user, person_id=person.id, expires_at__gt=timezone.now()
+        )
+        .order_by("-expires_at")
+        .first()
+    )

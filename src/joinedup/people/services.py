@@ -1,0 +1,123 @@
+"""Writes and audited reads of person-level data.
+
+Opening a person's record is an act the audit trail must see, so it lives here
+beside the writes rather than in the selectors: ``person_open`` returns the
+person only through the user's scope, and records the read, or the refusal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from django.db import transaction
+
+from joinedup.core import services as core_services
+from joinedup.core.audit import audit_record
+from joinedup.core.errors import NoRelationship
+from joinedup.core.models import AuditAction, BreakGlassGrant, Organisation, Team, User
+from joinedup.core.roles import Permission
+from joinedup.errors import AccessDenied, NotFound
+from joinedup.people.models import CareRelationship, Person, RelationshipKind
+
+_SYSTEM = "person-existence-check"
+
+
+def person_open(*, user: User, person_id: uuid.UUID, resource: str = "person.record") -> Person:
+    """The person, if the user may see them; every outcome is audited."""
+    if not user.has_role_permission(Permission.VIEW_PERSON):
+        audit_record(
+            actor=user,
+            action=AuditAction.DENY,
+            resource=resource,
+            person_id=person_id,
+            outcome="denied",
+            reason="role has no direct care access",
+        )
+        raise AccessDenied("your role does not give access to care records")
+    person = Person.objects.visible_to(user).filter(id=person_id).first()
+    if person is not None:
+        audit_record(actor=user, action=AuditAction.READ, resource=resource, person_id=person_id)
+        return person
+    if not Person.objects.for_system(_SYSTEM).filter(id=person_id).exists():
+        raise NotFound("there is no record with this identifier")
+    audit_record(
+        actor=user,
+        action=AuditAction.DENY,
+        resource=resource,
+        person_id=person_id,
+        outcome="denied",
+        reason="no legitimate relationship",
+    )
+    raise NoRelationship(
+        "you have no care relationship with this person",
+        can_break_glass=user.has_role_permission(Permission.BREAK_GLASS),
+        person_id=str(person_id),
+    )
+
+
+def person_break_glass(
+    *, user: User, person_id: uuid.UUID, reason: str, explanation: str
+) -> BreakGlassGrant:
+    """Open one record without a relationship, for a stated reason, for a limited time."""
+    if not Person.objects.for_system(_SYSTEM).filter(id=person_id).exists():
+        raise NotFound("there is no record with this identifier")
+    return core_services.break_glass_grant_create(
+        user=user, person_id=person_id, reason=reason, explanation=explanation
+    )
+
+
+@transaction.atomic
+def person_create(
+    *,
+    given_name: str,
+    family_name: str,
+    date_of_birth: date,
+    sex: str,
+    nhs_number: str | None = None,
+    address: str = "",
+    postcode: str = "",
+    registered_practice: Organisation | None = None,
+    opted_out_secondary_use: bool = False,
+    created_by: User | None = None,
+) -> Person:
+    """Register a person in the index (audited as a create)."""
+    person = Person.objects.create(
+        nhs_number=nhs_number,
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=date_of_birth,
+        sex=sex,
+        address=address,
+        postcode=postcode,
+        registered_practice=registered_practice,
+        opted_out_secondary_use=opted_out_secondary_use,
+    )
+    audit_record(
+        actor=created_by, action=AuditAction.CREATE, resource="person", person_id=person.id
+    )
+    return person
+
+
+@transaction.atomic
+def relationship_start(
+    *,
+    person: Person,
+    team: Team,
+    kind: RelationshipKind,
+    user: User | None = None,
+    started_on: date | None = None,
+    started_by: User | None = None,
+) -> CareRelationship:
+    """Open a person's record to a team (or one professional in it)."""
+    relationship = CareRelationship(person=person, team=team, user=user, kind=kind)
+    if started_on is not None:
+        relationship.started_on = started_on
+    relationship.save()
+    audit_record(
+        actor=started_by,
+        action=AuditAction.CREATE,
+        resource=f"relationship:{kind}:{team.name}",
+        person_id=person.id,
+    )
+    return relationship

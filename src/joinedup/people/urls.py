@@ -1,0 +1,11 @@
+from django.urls import path
+
+from joinedup.people import views
+
+app_name = "people"
+
+urlpatterns = [
+    path("", views.people_list, name="list"),
+    path("<uuid:person_id>/", views.person_detail, name="detail"),
+    path("<uuid:person_id>/break-glass/", views.person_break_glass, name="break-glass"),
+]
