@@ -7,6 +7,7 @@ Every command runs in the CLI channel, so what it does is audited as such.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Callable
@@ -236,11 +237,11 @@ def _print_sign_ins(credentials: list[tuple[str, str, str]], *, host: str, port:
 def _register_optional_commands() -> None:
     """Commands of apps that other issues add; each registers itself if present."""
     try:
-        from joinedup.synth.cli import synth
-    except ImportError:
+        synth_cli = importlib.import_module("joinedup.synth.cli")
+    except ModuleNotFoundError:
         return
     app.command(help="Generate a synthetic borough and its source systems' extracts.")(
-        mapped_errors(synth)
+        mapped_errors(synth_cli.synth)
     )
 
 
