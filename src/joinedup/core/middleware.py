@@ -51,7 +51,7 @@ class RequestContextMiddleware:
             response = self.get_response(request)
             response["X-Request-ID"] = rid
             match = getattr(request, "resolver_match", None)
-            route = match.route if match is not None else "(unmatched)"
+            route = ("/" + match.route) if match is not None else "(unmatched)"
             log.info(
                 "%s %s %s %.1fms",
                 request.method,

@@ -36,7 +36,7 @@ def test_logs_carry_no_person_identifiable_data(
         client.get(f"/people/{person.id}/?q={person.nhs_number}")
         client.get(f"/api/people/{person.id}")
     text = "\n".join(r.getMessage() for r in caplog.records)
-    assert "people/<uuid:person_id>/" in text  # the route pattern, not the path
+    assert "/people/<uuid:person_id>/" in text  # the route pattern, not the path
     for secret in (person.nhs_number, "Loggable", "SK1 3XE", str(person.id)):
         assert secret not in text
 
