@@ -7,7 +7,6 @@ Every command runs in the CLI channel, so what it does is audited as such.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 from collections.abc import Callable
@@ -19,6 +18,7 @@ import typer
 from rich.console import Console
 
 from joinedup.errors import JoinedUpError
+from joinedup.synth.cli import synth as synth_command
 
 app = typer.Typer(
     name="joinedup",
@@ -178,6 +178,32 @@ def restore(
 
 @app.command()
 @django_command
+def ingest(
+    folder: Annotated[
+        Path | None, typer.Argument(help="A delivery folder (as `joinedup synth` writes).")
+    ] = None,
+    report: Annotated[bool, typer.Option("--report", help="Report every delivery so far.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --report: print JSON.")] = False,
+    chunk_size: Annotated[int, typer.Option(help="Rows committed together.")] = 5000,
+) -> None:
+    """Ingest every source extract in FOLDER; or --report what was delivered and rejected."""
+    from joinedup.errors import InvalidInput
+    from joinedup.record import reports
+    from joinedup.record.ingest import ingest_folder
+
+    if folder is not None:
+        if not folder.is_dir():
+            raise InvalidInput("no delivery folder there", where=str(folder))
+        files = ingest_folder(folder, progress=_progress(), chunk_size=chunk_size)
+        typer.echo(reports.summary_line(files))
+    if report:
+        typer.echo(reports.delivery_report(as_json=as_json))
+    if folder is None and not report:
+        raise InvalidInput("give a delivery folder, or --report")
+
+
+@app.command()
+@django_command
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
@@ -234,18 +260,9 @@ def _print_sign_ins(credentials: list[tuple[str, str, str]], *, host: str, port:
     Console().print(table)
 
 
-def _register_optional_commands() -> None:
-    """Commands of apps that other issues add; each registers itself if present."""
-    try:
-        synth_cli = importlib.import_module("joinedup.synth.cli")
-    except ModuleNotFoundError:
-        return
-    app.command(help="Generate a synthetic borough and its source systems' extracts.")(
-        mapped_errors(synth_cli.synth)
-    )
-
-
-_register_optional_commands()
+app.command(name="synth", help="Generate a synthetic borough and its source systems' extracts.")(
+    mapped_errors(synth_command)
+)
 
 
 def main() -> None:

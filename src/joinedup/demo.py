@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 from django.conf import settings
@@ -24,6 +25,9 @@ from joinedup.core.roles import Role
 from joinedup.errors import ConfigurationError
 from joinedup.people import services as people_services
 from joinedup.people.models import Person, RelationshipKind, Sex
+from joinedup.synth import generate_borough
+
+DEMO_SEED = 1
 
 NEIGHBOURHOODS = (
     ("central", "Central"),
@@ -92,8 +96,16 @@ def demo_prepare(
     password = _demo_password()
     if not User.objects.filter(username="admin").exists():
         _load(password=password, progress=progress)
-    del people  # the synthetic borough's size: used once ingestion loads it
+    borough_prepare(people=people, progress=progress)
     return [(Role(role).label, username, password) for username, role, *_ in DEMO_USERS]
+
+
+def borough_prepare(*, people: int, progress: Callable[[str, int, int], None]) -> Path:
+    """The synthetic borough's source extracts under var/, generated once per size."""
+    out = settings.VAR_DIR / f"borough-{people}"
+    if not (out / "truth" / "summary.json").exists():
+        generate_borough(people=people, seed=DEMO_SEED, out=out, progress=progress, overwrite=True)
+    return out
 
 
 def _demo_password() -> str:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "joinedup.core",
     "joinedup.people",
+    "joinedup.record",
     "joinedup.web",
 ]
 

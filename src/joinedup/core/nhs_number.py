@@ -87,6 +87,11 @@ def synthetic_batch(rng: np.random.Generator, count: int) -> list[str]:
     return [str(n) for n in numbers[:count]]
 
 
+def check_digits(first_nine: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Vectorised check digits of many 9-digit numbers; -1 where none exists (remainder 10)."""
+    return _check_digits(_digits(np.asarray(first_nine, dtype=np.int64)))
+
+
 def _digits(first_nine: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     powers = 10 ** np.arange(8, -1, -1, dtype=np.int64)
     return (first_nine[:, None] // powers) % 10

@@ -110,3 +110,66 @@ class CareRelationship(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.team} for {self.person_id}"
+
+
+class LinkMethod(models.TextChoices):
+    UNLINKED = "unlinked", "Not yet linked"
+    NHS_NUMBER = "nhs_number", "NHS number"
+    PROBABILISTIC = "probabilistic", "Probabilistic match"
+    CONFIRMED = "confirmed", "Confirmed by a reviewer"
+    NEW_PERSON = "new_person", "New person"
+    MANUAL = "manual", "Linked by hand"
+
+
+class SourceIdentityQuerySet(ScopedQuerySet["SourceIdentity"]):
+    def visible_to(self, user: User) -> Self:
+        """Identities of the people the user may see (see PersonQuerySet.visible_to)."""
+        people = Person.objects.visible_to(user).values("id")
+        return self.filter(person_id__in=people)._scoped(f"user:{user.pk}")
+
+
+class SourceIdentity(models.Model):
+    """One person as one source system knows them: its own identifier and demographics.
+
+    Facts hang off the identity, never off the person, so linking an identity to a
+    person, or unlinking it, never moves or loses a fact.
+    """
+
+    source = models.CharField(max_length=40)  # the feed, e.g. "hospital"
+    source_id = models.CharField(max_length=100)  # the source system's local identifier
+    nhs_number = models.CharField(max_length=10, blank=True)
+    given_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField(null=True)
+    sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    address = models.CharField(max_length=300, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    practice_code = models.CharField(max_length=10, blank=True)
+    date_of_death = models.DateField(null=True)
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="identities"
+    )
+    link_method = models.CharField(
+        max_length=20, choices=LinkMethod.choices, default=LinkMethod.UNLINKED
+    )
+    link_probability = models.FloatField(null=True)
+    link_explanation = models.JSONField(default=list)
+    delivery_id = models.BigIntegerField()  # provenance: the latest delivery that sent it
+    received_at = models.DateTimeField()
+
+    objects = SourceIdentityQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar = ["source", "source_id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["source", "source_id"], name="one_identity_per_source_id"
+            )
+        ]
+        indexes: ClassVar = [
+            models.Index(fields=["nhs_number"]),
+            models.Index(fields=["person"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.source_id}"

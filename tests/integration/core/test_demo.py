@@ -32,6 +32,7 @@ def test_demo_gives_every_role_a_sign_in_and_is_idempotent(tmp_path: Path) -> No
         response = client.post("/sign-in/", {"username": username, "password": password})
         assert response.status_code == 302, username
     assert Person.objects.for_system("test").count() > 0
+    assert (tmp_path / "borough-1000" / "truth" / "identities.csv").exists()
     assert verify_chain().ok
 
 
