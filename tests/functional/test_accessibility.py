@@ -12,11 +12,43 @@ from playwright.sync_api import Page
 from tests.functional.conftest import serious_violations
 
 from joinedup.core.models import BreakGlassGrant, Team, User
-from joinedup.core.roles import Role
-from joinedup.people.models import Person
+from joinedup.core.roles import Permission, Role
+from joinedup.people.models import Person, SourceIdentity
+from joinedup.record.models import Delivery, Fact
 from joinedup.web.navigation import navigation_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _give_a_timeline(person: Person) -> None:
+    delivery = Delivery.objects.create(
+        feed="gp",
+        path=f"{person.id}.ndjson",
+        sha256="0" * 64,
+        size=1,
+        received_at=timezone.now(),
+        status="complete",
+    )
+    for source in ("gp", "hospital"):
+        identity = SourceIdentity.objects.for_system("test").create(
+            source=source,
+            source_id=str(person.id),
+            person=person,
+            delivery_id=delivery.pk,
+            received_at=timezone.now(),
+        )
+        Fact.objects.for_system("test").create(
+            identity=identity,
+            source=source,
+            record_id=f"{source}-1",
+            kind="condition",
+            display="Heart failure",
+            status="active",
+            code="84114007",
+            occurred_at=timezone.now(),
+            delivery=delivery,
+            received_at=timezone.now(),
+        )
 
 
 def _check(page: Page, url: str, seen: dict[str, list[str]]) -> None:
@@ -75,10 +107,16 @@ def test_every_page_of_each_role_passes_axe(
     urls += [m.href for m in navigation_for(user) if m.href]
     if role == Role.ADMINISTRATOR:
         urls += ["/admin/users/", "/admin/audit/", "/admin/break-glass/"]
-    if user.has_role_permission(
-        __import__("joinedup.core.roles").core.roles.Permission.VIEW_PERSON
-    ):
-        urls += [f"/people/{related.id}/", f"/people/{unrelated.id}/"]
+    if user.has_role_permission(Permission.VIEW_PERSON):
+        _give_a_timeline(related)
+        urls += [
+            f"/people/{related.id}/",
+            f"/people/{related.id}/?source=gp",
+            f"/people/{unrelated.id}/",
+            "/people/search/",
+            f"/people/search/?q={related.nhs_number}",
+            "/people/search/?q=not+a+query",
+        ]
 
     for url in urls:
         _check(page, live_server.url + url, seen)

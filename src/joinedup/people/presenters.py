@@ -7,6 +7,8 @@ from datetime import date
 
 from joinedup.core.nhs_number import format_for_display
 from joinedup.people.models import Person
+from joinedup.record.models import Fact
+from joinedup.record.selectors import SOURCE_LABELS
 
 
 @dataclass(frozen=True)
@@ -39,3 +41,42 @@ class PersonHeader:
             deceased_on=person.date_of_death,
             opted_out=person.opted_out_secondary_use,
         )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    when: date | None
+    kind: str
+    title: str
+    detail: str
+    source: str
+    organisation: str
+
+    @classmethod
+    def of(cls, fact: Fact) -> TimelineEntry:
+        return cls(
+            when=fact.occurred_at.date() if fact.occurred_at else None,
+            kind=fact.get_kind_display(),
+            title=fact.display or fact.code or fact.get_kind_display(),
+            detail=_detail(fact),
+            source=SOURCE_LABELS.get(fact.source, fact.source),
+            organisation=fact.organisation,
+        )
+
+
+def _detail(fact: Fact) -> str:
+    parts = []
+    extra = fact.detail or {}
+    if "systolic" in extra and "diastolic" in extra:
+        parts.append(f"{extra['systolic']:g}/{extra['diastolic']:g} mmHg")
+    elif fact.value is not None:
+        parts.append(f"{fact.value:g} {fact.unit}".strip())
+    if fact.ended_at:
+        parts.append(f"until {fact.ended_at:%-d %b %Y}")
+    for key in ("discharge_pathway", "delay_reason", "team", "provider"):
+        if extra.get(key) not in (None, ""):
+            label = key.replace("_", " ")
+            parts.append(f"{label}: {extra[key]}")
+    if fact.status:
+        parts.append(fact.status)
+    return "; ".join(parts)

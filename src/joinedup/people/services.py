@@ -7,17 +7,21 @@ person only through the user's scope, and records the read, or the refusal.
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.db import transaction
+from django.db.models import Q
 
+from joinedup.core import nhs_number
 from joinedup.core import services as core_services
 from joinedup.core.audit import audit_record
 from joinedup.core.errors import NoRelationship
 from joinedup.core.models import AuditAction, BreakGlassGrant, Organisation, Team, User
 from joinedup.core.roles import Permission
-from joinedup.errors import AccessDenied, NotFound
+from joinedup.errors import AccessDenied, InvalidInput, NotFound
 from joinedup.people.models import CareRelationship, Person, RelationshipKind
 
 _SYSTEM = "person-existence-check"
@@ -121,3 +125,70 @@ def relationship_start(
         person_id=person.id,
     )
     return relationship
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    by: str  # "nhs_number", "name_and_date_of_birth" or "postcode"
+    people: list[Person]
+    # A person the NHS number found whom the user may not see: offered through break-glass.
+    hidden_match: uuid.UUID | None = None
+
+
+_POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
+_DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y")
+
+
+def person_search(*, user: User, query: str, limit: int = 50) -> SearchResult:
+    """Find people the user may see by NHS number, name and date of birth, or postcode.
+
+    The search is audited by what it searched on and how many it found, never by the
+    query text, which would put an NHS number or a name into the audit trail.
+    """
+    if not user.has_role_permission(Permission.VIEW_PERSON):
+        raise AccessDenied("your role does not give access to care records")
+    by, condition = _search_condition(query)
+    visible = list(Person.objects.visible_to(user).filter(condition)[:limit])
+    hidden = None
+    if by == "nhs_number" and not visible:
+        match = Person.objects.for_system(_SYSTEM).filter(condition).values_list("id", flat=True)
+        hidden = next(iter(match), None)
+    audit_record(
+        actor=user,
+        action=AuditAction.SEARCH,
+        resource="person.search",
+        reason=f"by {by}: {len(visible)} found"
+        + ("; a record outside the user's care" if hidden else ""),
+    )
+    return SearchResult(by=by, people=visible, hidden_match=hidden)
+
+
+def _search_condition(query: str) -> tuple[str, Q]:
+    text = " ".join(query.split())
+    digits = text.replace(" ", "").replace("-", "")
+    if digits.isdigit():
+        return "nhs_number", Q(nhs_number=nhs_number.parse(digits, where="q"))
+    if _POSTCODE.match(text.upper()):
+        compact = text.upper().replace(" ", "")
+        return "postcode", Q(postcode__iexact=f"{compact[:-3]} {compact[-3:]}")
+    *names, last = text.split(" ") if " " in text else ("", text)
+    born = _date(last)
+    if born is None or not any(names):
+        raise InvalidInput(
+            "search by NHS number, by name and date of birth (for example Smith 17/05/1940), "
+            "or by postcode",
+            where="q",
+        )
+    condition = Q(date_of_birth=born)
+    for name in names:
+        condition &= Q(family_name__iexact=name) | Q(given_name__iexact=name)
+    return "name_and_date_of_birth", condition
+
+
+def _date(text: str) -> date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a date of birth
+        except ValueError:
+            continue
+    return None

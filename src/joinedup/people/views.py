@@ -13,8 +13,12 @@ from joinedup.core.access import permission_required, person_data, require_user
 from joinedup.core.audit import audit_record
 from joinedup.core.models import AuditAction
 from joinedup.core.roles import Permission
+from joinedup.errors import InvalidInput
 from joinedup.people import selectors, services
-from joinedup.people.presenters import PersonHeader
+from joinedup.people.presenters import PersonHeader, TimelineEntry
+from joinedup.record import selectors as record_selectors
+from joinedup.record.models import FactKind
+from joinedup.record.selectors import SOURCE_LABELS, TimelineFilter
 
 
 @require_GET
@@ -41,6 +45,11 @@ def people_list(request: HttpRequest) -> HttpResponse:
 def person_detail(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
     user = require_user(request)
     person = services.person_open(user=user, person_id=person_id)
+    chosen = TimelineFilter(
+        sources=frozenset(request.GET.getlist("source")) & SOURCE_LABELS.keys(),
+        kinds=frozenset(request.GET.getlist("kind")) & set(FactKind.values),
+    )
+    counts = record_selectors.counts_by_source(user=user, person=person)
     return render(
         request,
         "people/detail.jinja",
@@ -48,7 +57,35 @@ def person_detail(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
             "person": PersonHeader.of(person, today=timezone.localdate()),
             "relationships": selectors.person_relationships(person=person),
             "break_glass": selectors.live_break_glass(user=user, person=person),
+            "timeline": [
+                TimelineEntry.of(f)
+                for f in record_selectors.timeline(user=user, person=person, only=chosen)
+            ],
+            "problems": record_selectors.active_problems(user=user, person=person),
+            "medications": record_selectors.current_medications(user=user, person=person),
+            "source_counts": [(s, SOURCE_LABELS[s], n) for s, n in sorted(counts.items())],
+            "kinds": FactKind.choices,
+            "chosen": chosen,
         },
+    )
+
+
+@require_GET
+@permission_required(Permission.VIEW_PERSON)
+def people_search(request: HttpRequest) -> HttpResponse:
+    user = require_user(request)
+    query = request.GET.get("q", "").strip()
+    result, error = None, ""
+    if query:
+        try:
+            result = services.person_search(user=user, query=query)
+        except InvalidInput as exc:
+            error = exc.detail[0].upper() + exc.detail[1:]
+    return render(
+        request,
+        "people/search.jinja",
+        {"query": query, "result": result, "error": error, "page_error": bool(error)},
+        status=400 if error else 200,
     )
 
 

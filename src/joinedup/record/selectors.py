@@ -1,0 +1,77 @@
+"""Reads of the shared record: a person's timeline and summaries, always scoped to the reader."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+
+from joinedup.record.models import Fact, FactKind
+
+if TYPE_CHECKING:
+    from joinedup.core.models import User
+    from joinedup.people.models import Person
+
+SOURCE_LABELS = {
+    "gp": "GP practice",
+    "hospital": "Hospital",
+    "community": "Community services",
+    "socialcare_adults": "Adult social care",
+    "socialcare_children": "Children's social care",
+    "hospice": "Hospice",
+    "deaths": "Death registration",
+}
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    sources: frozenset[str] = frozenset()
+    kinds: frozenset[str] = frozenset()
+
+
+def person_facts(*, user: User, person: Person) -> QuerySet[Fact]:
+    """Every fact about the person from every source, if the user may see the person."""
+    return Fact.objects.visible_to(user).filter(identity__person=person)
+
+
+def timeline(
+    *, user: User, person: Person, only: TimelineFilter = TimelineFilter(), limit: int = 500
+) -> list[Fact]:
+    """The newest ``limit`` facts, newest first, narrowed to the chosen sources and kinds."""
+    facts = person_facts(user=user, person=person).select_related("identity", "delivery")
+    if only.sources:
+        facts = facts.filter(source__in=only.sources)
+    if only.kinds:
+        facts = facts.filter(kind__in=only.kinds)
+    return list(facts.order_by("-occurred_at", "-id")[:limit])
+
+
+def counts_by_source(*, user: User, person: Person) -> Counter[str]:
+    rows = person_facts(user=user, person=person).values_list("source", flat=True)
+    return Counter(rows)
+
+
+def active_problems(*, user: User, person: Person) -> list[Fact]:
+    """Conditions recorded as active, one per code, most recent first."""
+    facts = person_facts(user=user, person=person).filter(kind=FactKind.CONDITION, status="active")
+    return _latest_per_code(facts)
+
+
+def current_medications(*, user: User, person: Person) -> list[Fact]:
+    """Medicines recorded as active and not ended, one per code."""
+    facts = person_facts(user=user, person=person).filter(
+        kind=FactKind.MEDICATION, status="active", ended_at__isnull=True
+    )
+    return _latest_per_code(facts)
+
+
+def _latest_per_code(facts: QuerySet[Fact]) -> list[Fact]:
+    seen: set[str] = set()
+    out = []
+    for fact in facts.order_by("-occurred_at", "-id"):
+        if fact.code not in seen:
+            seen.add(fact.code)
+            out.append(fact)
+    return out
