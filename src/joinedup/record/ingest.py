@@ -26,13 +26,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from joinedup.core.audit import audit_record
+from joinedup.core.bulk import upsert
 from joinedup.core.models import AuditAction, Organisation, OrganisationKind
 from joinedup.core.reference import organisations_sync
 from joinedup.people.models import LinkMethod, SourceIdentity
 from joinedup.record.feeds import FACT_COLUMNS, IDENTITY_FIELDS, FileSpec, load_feeds
 from joinedup.record.fields import Context, RowError, csv_header, raw_text, validate_lines
 from joinedup.record.models import Delivery, DeliveryStatus, Fact, QuarantinedRow
-from joinedup.record.writer import upsert
 
 Progress = Callable[[str, int, int], None]
 _SCOPE = "ingest"

@@ -35,8 +35,12 @@ def _env(database: Path) -> dict[str, str]:
 
 def _joinedup(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(JOINEDUP), *args], env=_env(database), capture_output=True, text=True,
-        timeout=600, check=True,
+        [str(JOINEDUP), *args],
+        env=_env(database),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
     )
 
 
@@ -65,7 +69,9 @@ def test_sigkill_mid_run_then_rerun_matches_an_uninterrupted_run(
 
     victim = subprocess.Popen(
         [str(JOINEDUP), "ingest", str(borough), "--chunk-size", "300"],
-        env=_env(crashed), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=_env(crashed),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 300
     while _committed_rows(crashed) < 3000 and victim.poll() is None:
