@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -95,3 +96,13 @@ def signed_in() -> Callable[[User], Client]:
         return client
 
     return make
+
+
+@pytest.fixture(scope="session")
+def borough(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic borough (1,000 people), generated once for the whole session."""
+    from joinedup.synth import generate_borough
+
+    out = tmp_path_factory.mktemp("borough") / "b"
+    generate_borough(people=1000, seed=11, out=out)
+    return out

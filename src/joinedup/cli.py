@@ -29,6 +29,8 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="Check the audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+people_app = typer.Typer(help="The person index.", no_args_is_help=True)
+app.add_typer(people_app, name="people")
 console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -200,6 +202,49 @@ def ingest(
         typer.echo(reports.delivery_report(as_json=as_json))
     if folder is None and not report:
         raise InvalidInput("give a delivery folder, or --report")
+
+
+@app.command()
+@django_command
+def link(
+    seed: Annotated[int, typer.Option(help="Seed for training the model.")] = 1,
+) -> None:
+    """Link every source identity not yet linked to a person (Splink; see docs/linkage.md)."""
+    from joinedup.people.linking import link_run
+
+    done = link_run(seed=seed, progress=_progress())
+    kind = "incremental" if done.incremental else "full"
+    typer.echo(
+        f"joinedup: {kind} linkage run {done.run_id}: {done.linked:,} identities linked, "
+        f"{done.people_created:,} new people, {done.review:,} possible matches for review "
+        f"({done.seconds:.1f}s)"
+    )
+
+
+@people_app.command("export-links")
+@django_command
+def export_links(
+    output: Annotated[Path, typer.Option("-o", "--output", help="The CSV file to write.")],
+) -> None:
+    """Write source,source_id,person_id for every source identity."""
+    import csv
+
+    from joinedup.core.audit import audit_record
+    from joinedup.core.models import AuditAction
+    from joinedup.people.linking import export_links as rows
+
+    links = rows()
+    with output.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["source", "source_id", "person_id"])
+        writer.writerows(links)
+    audit_record(
+        actor=None,
+        action=AuditAction.EXPORT,
+        resource="person_index.links",
+        reason=f"{len(links)} rows to {output}",
+    )
+    typer.echo(f"joinedup: wrote {len(links):,} links to {output}")
 
 
 @app.command()

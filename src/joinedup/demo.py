@@ -17,6 +17,7 @@ import numpy as np
 from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Count
 
 from joinedup.core import services as core_services
 from joinedup.core.models import Neighbourhood, Organisation, OrganisationKind, Team, TeamKind, User
@@ -24,7 +25,9 @@ from joinedup.core.nhs_number import synthetic_batch
 from joinedup.core.roles import Role
 from joinedup.errors import ConfigurationError
 from joinedup.people import services as people_services
-from joinedup.people.models import Person, RelationshipKind, Sex
+from joinedup.people.linking import link_run
+from joinedup.people.models import CareRelationship, Person, RelationshipKind, Sex, SourceIdentity
+from joinedup.record.ingest import ingest_folder
 from joinedup.synth import generate_borough
 
 DEMO_SEED = 1
@@ -96,8 +99,33 @@ def demo_prepare(
     password = _demo_password()
     if not User.objects.filter(username="admin").exists():
         _load(password=password, progress=progress)
-    borough_prepare(people=people, progress=progress)
+    borough = borough_prepare(people=people, progress=progress)
+    ingest_folder(borough, progress=progress)
+    if SourceIdentity.objects.for_system("demo").filter(person__isnull=True).exists():
+        link_run(progress=progress)
+    _demo_caseloads()
     return [(Role(role).label, username, password) for username, role, *_ in DEMO_USERS]
+
+
+def _demo_caseloads(per_team: int = 40) -> None:
+    """Give the demo teams caseloads of people whose records come from four or more sources."""
+    teams = [Team.objects.get(name=n) for n in ("Central INT", "North INT", "Discharge hub")]
+    if CareRelationship.objects.filter(team__in=teams, kind=RelationshipKind.CASELOAD).count() > 24:
+        return
+    rich = (
+        SourceIdentity.objects.for_system("demo")
+        .filter(person__isnull=False)
+        .values("person_id")
+        .annotate(sources=Count("source", distinct=True))
+        .filter(sources__gte=4)
+        .order_by("person_id")
+        .values_list("person_id", flat=True)[: per_team * len(teams)]
+    )
+    people = list(Person.objects.for_system("demo").filter(id__in=list(rich)))
+    for index, person in enumerate(people):
+        people_services.relationship_start(
+            person=person, team=teams[index % len(teams)], kind=RelationshipKind.CASELOAD
+        )
 
 
 def borough_prepare(*, people: int, progress: Callable[[str, int, int], None]) -> Path:

@@ -1,4 +1,4 @@
-"""Bulk upserts without the ORM's per-value overhead: the one place ingestion writes SQL.
+"""Bulk writes without the ORM's per-value overhead, for ingestion and linkage.
 
 `INSERT … ON CONFLICT (…) DO UPDATE SET col = excluded.col` is the same on SQLite
 (3.24+) and PostgreSQL, so one statement serves both engines. Values are adapted
@@ -19,7 +19,8 @@ def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
         return ops.adapt_datetimefield_value
     if isinstance(field, models.DateField):
         return ops.adapt_datefield_value
-    if isinstance(field, models.JSONField):
+    target = field.target_field if isinstance(field, models.ForeignKey) else field
+    if isinstance(target, models.JSONField | models.UUIDField):
         return lambda value: field.get_db_prep_save(value, connection)
     return lambda value: value
 
@@ -63,3 +64,31 @@ def _field(model: type[models.Model], attname: str) -> models.Field[Any, Any]:
         if field.attname == attname:
             return field
     raise KeyError(f"{model.__name__} has no column {attname}")
+
+
+def update_rows(
+    model: type[models.Model],
+    rows: Sequence[dict[str, Any]],
+    *,
+    key: str = "id",
+    batch_size: int = 2000,
+) -> None:
+    """Set the given columns of existing rows, found by ``key`` (dicts keyed by attname)."""
+    if not rows:
+        return
+    names = [n for n in rows[0] if n != key]
+    fields = [_field(model, n) for n in names]
+    adapt = [_adapter(f) for f in fields]
+    quote = connection.ops.quote_name
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    table = quote(model._meta.db_table)
+    sql = f"UPDATE {table} SET {sets} WHERE {quote(_field(model, key).column)} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), batch_size):
+            cursor.executemany(
+                sql,
+                [
+                    [*(a(row[n]) for a, n in zip(adapt, names, strict=True)), row[key]]
+                    for row in rows[start : start + batch_size]
+                ],
+            )

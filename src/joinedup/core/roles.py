@@ -40,6 +40,9 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
     REVIEW_BREAK_GLASS = "review_break_glass"
+    # Demographics of two source records side by side, to decide if they are one person;
+    # never clinical facts. Every view and decision is audited.
+    REVIEW_LINKS = "review_links"
 
 
 _DIRECT_CARE = frozenset(
@@ -65,6 +68,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_USERS,
             Permission.VIEW_AUDIT,
             Permission.REVIEW_BREAK_GLASS,
+            Permission.REVIEW_LINKS,
             Permission.VIEW_DIRECTORY,
         }
     ),

@@ -19,7 +19,7 @@ class PersonSummary(Schema):
     nhs_number: str | None
     given_name: str
     family_name: str
-    date_of_birth: date
+    date_of_birth: date | None
     sex: str
     postcode: str
     registered_practice_ods: str | None

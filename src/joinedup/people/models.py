@@ -51,7 +51,7 @@ class Person(models.Model):
     nhs_number = models.CharField("NHS number", max_length=10, null=True, blank=True, unique=True)
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
-    date_of_birth = models.DateField()
+    date_of_birth = models.DateField(null=True, blank=True)
     sex = models.CharField(max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     address = models.CharField(max_length=300, blank=True)
     postcode = models.CharField(max_length=10, blank=True)
@@ -80,8 +80,10 @@ class Person(models.Model):
     def display_name(self) -> str:
         return f"{self.given_name} {self.family_name.upper()}"
 
-    def age_on(self, day: date) -> int:
+    def age_on(self, day: date) -> int | None:
         born = self.date_of_birth
+        if born is None:
+            return None
         end = self.date_of_death if self.date_of_death and self.date_of_death < day else day
         return end.year - born.year - ((end.month, end.day) < (born.month, born.day))
 
@@ -173,3 +175,60 @@ class SourceIdentity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.source_id}"
+
+
+class LinkageRun(models.Model):
+    """One run of the linker: the trained model it used, its thresholds and what it did."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True)
+    incremental = models.BooleanField(default=False)
+    model_json = models.TextField()
+    auto_link_threshold = models.FloatField()
+    review_threshold = models.FloatField()
+    stats = models.JSONField(default=dict)
+
+    class Meta:
+        ordering: ClassVar = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"Linkage run {self.pk} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for review"
+    CONFIRMED = "confirmed", "Same person"
+    REJECTED = "rejected", "Different people"
+
+
+class LinkReviewQuerySet(ScopedQuerySet["LinkReview"]):
+    pass
+
+
+class LinkReview(models.Model):
+    """A possible match the linker was not sure of; a reviewer decides, records side by side."""
+
+    run = models.ForeignKey(LinkageRun, on_delete=models.PROTECT, related_name="reviews")
+    left = models.ForeignKey(SourceIdentity, on_delete=models.PROTECT, related_name="+")
+    right = models.ForeignKey(SourceIdentity, on_delete=models.PROTECT, related_name="+")
+    match_probability = models.FloatField()
+    match_weight = models.FloatField()
+    explanation = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=10, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        "core.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LinkReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar = ["-match_probability", "id"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["left", "right"], name="one_review_per_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"Review {self.pk}: {self.left_id} ~ {self.right_id} ({self.status})"

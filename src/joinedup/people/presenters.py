@@ -16,8 +16,8 @@ class PersonHeader:
     id: str
     name: str
     nhs_number: str
-    date_of_birth: date
-    age: int
+    date_of_birth: date | None
+    age: int | None
     sex: str
     address: str
     postcode: str

@@ -6,7 +6,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from joinedup.core.models import BreakGlassGrant, User
-from joinedup.people.models import CareRelationship, Person
+from joinedup.errors import NotFound
+from joinedup.people.models import CareRelationship, LinkReview, Person, ReviewStatus
 
 
 def people_cared_for(*, user: User) -> QuerySet[Person]:
@@ -33,3 +34,25 @@ def live_break_glass(*, user: User, person: Person) -> BreakGlassGrant | None:
         .order_by("-expires_at")
         .first()
     )
+
+
+def reviews_pending(*, limit: int) -> QuerySet[LinkReview]:
+    """Possible matches waiting for a reviewer (REVIEW_LINKS only: checked by the caller)."""
+    return (
+        LinkReview.objects.for_system("person index review")
+        .filter(status=ReviewStatus.PENDING)
+        .select_related("left", "right")
+        .order_by("-match_probability", "id")[:limit]
+    )
+
+
+def review_for(*, review_id: int) -> LinkReview:
+    review = (
+        LinkReview.objects.for_system("person index review")
+        .select_related("left", "right", "decided_by")
+        .filter(id=review_id)
+        .first()
+    )
+    if review is None:
+        raise NotFound("no such possible match")
+    return review

@@ -7,14 +7,14 @@ import uuid
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from joinedup.core.access import permission_required, person_data, require_user
 from joinedup.core.audit import audit_record
 from joinedup.core.models import AuditAction
 from joinedup.core.roles import Permission
 from joinedup.errors import InvalidInput
-from joinedup.people import selectors, services
+from joinedup.people import linking, selectors, services
 from joinedup.people.presenters import PersonHeader, TimelineEntry
 from joinedup.record import selectors as record_selectors
 from joinedup.record.models import FactKind
@@ -100,3 +100,37 @@ def person_break_glass(request: HttpRequest, person_id: uuid.UUID) -> HttpRespon
         explanation=request.POST.get("explanation", ""),
     )
     return redirect("people:detail", person_id=person_id)
+
+
+@require_GET
+@permission_required(Permission.REVIEW_LINKS)
+def reviews_list(request: HttpRequest) -> HttpResponse:
+    user = require_user(request)
+    pending = list(selectors.reviews_pending(limit=200))
+    audit_record(
+        actor=user,
+        action=AuditAction.SEARCH,
+        resource="person_index.reviews",
+        reason=f"{len(pending)} possible matches listed",
+    )
+    return render(request, "people/reviews.jinja", {"reviews": pending})
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Permission.REVIEW_LINKS)
+def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
+    user = require_user(request)
+    if request.method == "POST":
+        decision = request.POST.get("decision", "")
+        if decision not in {"same", "different"}:
+            raise InvalidInput("choose whether these are the same person", where="decision")
+        linking.review_decide(user=user, review_id=review_id, same_person=decision == "same")
+        return redirect("people:reviews")
+    review = selectors.review_for(review_id=review_id)
+    audit_record(
+        actor=user,
+        action=AuditAction.READ,
+        resource=f"person_index.review:{review.pk}",
+        person_id=review.left.person_id,
+    )
+    return render(request, "people/review.jinja", {"review": review})

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 
 from joinedup.core import nhs_number
@@ -74,19 +75,34 @@ def is_sctid(value: str) -> bool:
     return check == 0
 
 
+@cache
+def _steps(path: str) -> tuple[tuple[str, tuple[int | tuple[str, str], ...]], ...]:
+    """A FHIR path parsed once: each name with its selectors (an index, or key=value)."""
+    steps = []
+    for name, selectors in _PATH_PART.findall(path):
+        picks: list[int | tuple[str, str]] = []
+        for selector in re.findall(r"\[([^\]]*)\]", selectors):
+            if selector.isdigit():
+                picks.append(int(selector))
+            else:
+                key, _, wanted = selector.partition("=")
+                picks.append((key, wanted))
+        steps.append((name, tuple(picks)))
+    return tuple(steps)
+
+
 def fhir_path(resource: Any, path: str) -> Any:
     """Follow ``a.b[0].c[system=URL].d`` into a parsed FHIR resource; None where absent."""
     node = resource
-    for name, selectors in _PATH_PART.findall(path):
+    for name, picks in _steps(path):
         node = node.get(name) if isinstance(node, dict) else None
-        for selector in re.findall(r"\[([^\]]*)\]", selectors):
+        for pick in picks:
             if not isinstance(node, list):
                 return None
-            if selector.isdigit():
-                index = int(selector)
-                node = node[index] if index < len(node) else None
+            if isinstance(pick, int):
+                node = node[pick] if pick < len(node) else None
             else:
-                key, _, wanted = selector.partition("=")
+                key, wanted = pick
                 node = next((n for n in node if isinstance(n, dict) and n.get(key) == wanted), None)
         if node is None:
             return None
