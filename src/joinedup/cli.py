@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from joinedup.errors import JoinedUpError
+from joinedup.population.cli import app as indicators_app
 from joinedup.synth.cli import synth as synth_command
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ audit_app = typer.Typer(help="Check the audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 people_app = typer.Typer(help="The person index.", no_args_is_help=True)
 app.add_typer(people_app, name="people")
+app.add_typer(indicators_app, name="indicators")
 console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 

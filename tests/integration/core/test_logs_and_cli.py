@@ -90,7 +90,20 @@ def _run(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
 def test_console_script_help_lists_every_command(tmp_path: Path) -> None:
     result = _run("--help", tmp_path=tmp_path)
     assert result.returncode == 0
-    for command in ("demo", "serve", "migrate", "createuser", "audit", "backup", "restore"):
+    for command in (
+        "demo",
+        "serve",
+        "migrate",
+        "createuser",
+        "audit",
+        "backup",
+        "restore",
+        "synth",
+        "ingest",
+        "link",
+        "people",
+        "indicators",
+    ):
         assert command in result.stdout
 
 
