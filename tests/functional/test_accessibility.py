@@ -13,7 +13,7 @@ from tests.functional.conftest import serious_violations
 
 from joinedup.core.models import BreakGlassGrant, Team, User
 from joinedup.core.roles import Permission, Role
-from joinedup.people.models import Person, SourceIdentity
+from joinedup.people.models import LinkageRun, LinkReview, Person, SourceIdentity
 from joinedup.record.models import Delivery, Fact
 from joinedup.web.navigation import navigation_for
 
@@ -49,6 +49,33 @@ def _give_a_timeline(person: Person) -> None:
             delivery=delivery,
             received_at=timezone.now(),
         )
+
+
+def _a_review(left: Person, right: Person) -> LinkReview:
+    identities = [
+        SourceIdentity.objects.for_system("test").create(
+            source=source,
+            source_id=f"review-{person.id}",
+            person=person,
+            given_name=person.given_name,
+            family_name=person.family_name,
+            date_of_birth=person.date_of_birth,
+            delivery_id=0,
+            received_at=timezone.now(),
+        )
+        for source, person in (("community", left), ("hospice", right))
+    ]
+    run = LinkageRun.objects.create(
+        started_at=timezone.now(), model_json="{}", auto_link_threshold=0.999, review_threshold=0.5
+    )
+    return LinkReview.objects.for_system("test").create(
+        run=run,
+        left=identities[0],
+        right=identities[1],
+        match_probability=0.8,
+        match_weight=2.0,
+        explanation=[{"field": "dob", "level": "exact", "match_weight": 4.2}],
+    )
 
 
 def _check(page: Page, url: str, seen: dict[str, list[str]]) -> None:
@@ -106,7 +133,14 @@ def test_every_page_of_each_role_passes_axe(
     urls = ["/", "/sign-out/", "/accessibility/", "/no-such-page/"]
     urls += [m.href for m in navigation_for(user) if m.href]
     if role == Role.ADMINISTRATOR:
-        urls += ["/admin/users/", "/admin/audit/", "/admin/break-glass/"]
+        review = _a_review(related, unrelated)
+        urls += [
+            "/admin/users/",
+            "/admin/audit/",
+            "/admin/break-glass/",
+            "/people/reviews/",
+            f"/people/reviews/{review.pk}/",
+        ]
     if user.has_role_permission(Permission.VIEW_PERSON):
         _give_a_timeline(related)
         urls += [
