@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from joinedup.discharge.cli import app as discharge_app
 from joinedup.errors import JoinedUpError
 from joinedup.population.cli import app as indicators_app
 from joinedup.synth.cli import synth as synth_command
@@ -33,6 +34,7 @@ app.add_typer(audit_app, name="audit")
 people_app = typer.Typer(help="The person index.", no_args_is_help=True)
 app.add_typer(people_app, name="people")
 app.add_typer(indicators_app, name="indicators")
+app.add_typer(discharge_app, name="discharge")
 console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
