@@ -206,5 +206,7 @@ LOGGING = {
         # Django's request logger repeats the path with its query string; ours logs a redacted line.
         "django.request": {"level": "ERROR", "propagate": True},
         "django.server": {"level": "WARNING", "propagate": True},
+        # Splink narrates every blocking and training step at INFO.
+        "splink": {"level": "WARNING", "propagate": True},
     },
 }

@@ -65,6 +65,8 @@ class Person(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = PersonQuerySet.as_manager()
+    # Set by people.services.person_open on a person it has checked and audited for a user.
+    opened_for: int | None = None
 
     class Meta:
         ordering: ClassVar = ["family_name", "given_name"]

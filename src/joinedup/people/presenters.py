@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from joinedup.core.nhs_number import format_for_display
 from joinedup.people.models import Person
-from joinedup.record.models import Fact
+from joinedup.record.models import FactKind
 from joinedup.record.selectors import SOURCE_LABELS
 
 
@@ -43,6 +44,9 @@ class PersonHeader:
         )
 
 
+_KINDS = dict(FactKind.choices)
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     when: date | None
@@ -53,30 +57,34 @@ class TimelineEntry:
     organisation: str
 
     @classmethod
-    def of(cls, fact: Fact) -> TimelineEntry:
+    def of(cls, row: dict[str, Any]) -> TimelineEntry:
+        """From a timeline row (``record.selectors.timeline``)."""
+        kind = _KINDS.get(row["kind"], row["kind"])
+        occurred = row["occurred_at"]
         return cls(
-            when=fact.occurred_at.date() if fact.occurred_at else None,
-            kind=fact.get_kind_display(),
-            title=fact.display or fact.code or fact.get_kind_display(),
-            detail=_detail(fact),
-            source=SOURCE_LABELS.get(fact.source, fact.source),
-            organisation=fact.organisation,
+            when=occurred.date() if occurred else None,
+            kind=kind,
+            title=row["display"] or row["code"] or kind,
+            detail=_detail(row),
+            source=SOURCE_LABELS.get(row["source"], row["source"]),
+            organisation=row["organisation"],
         )
 
 
-def _detail(fact: Fact) -> str:
+def _detail(row: dict[str, Any]) -> str:
     parts = []
-    extra = fact.detail or {}
+    extra = row["detail"] or {}
     if "systolic" in extra and "diastolic" in extra:
         parts.append(f"{extra['systolic']:g}/{extra['diastolic']:g} mmHg")
-    elif fact.value is not None:
-        parts.append(f"{fact.value:g} {fact.unit}".strip())
-    if fact.ended_at:
-        parts.append(f"until {fact.ended_at:%-d %b %Y}")
-    for key in ("discharge_pathway", "delay_reason", "team", "provider"):
-        if extra.get(key) not in (None, ""):
-            label = key.replace("_", " ")
-            parts.append(f"{label}: {extra[key]}")
-    if fact.status:
-        parts.append(fact.status)
+    elif row["value"] is not None:
+        parts.append(f"{row['value']:g} {row['unit']}".strip())
+    if row["ended_at"]:
+        parts.append(f"until {row['ended_at']:%-d %b %Y}")
+    parts.extend(
+        f"{key.replace('_', ' ')}: {extra[key]}"
+        for key in ("discharge_pathway", "delay_reason", "team", "provider")
+        if extra.get(key) not in (None, "")
+    )
+    if row["status"]:
+        parts.append(row["status"])
     return "; ".join(parts)

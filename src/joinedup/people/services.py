@@ -42,6 +42,7 @@ def person_open(*, user: User, person_id: uuid.UUID, resource: str = "person.rec
     person = Person.objects.visible_to(user).filter(id=person_id).first()
     if person is not None:
         audit_record(actor=user, action=AuditAction.READ, resource=resource, person_id=person_id)
+        person.opened_for = user.pk  # lets the person's other records be read for this user
         return person
     if not Person.objects.for_system(_SYSTEM).filter(id=person_id).exists():
         raise NotFound("there is no record with this identifier")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, ClassVar, Self
 
 from django.db import models
 
-from joinedup.core.access import ScopedQuerySet
+from joinedup.core.access import ScopedQuerySet, UnscopedQuery
 from joinedup.people.models import Person, SourceIdentity
 
 if TYPE_CHECKING:
@@ -85,6 +85,14 @@ class FactQuerySet(ScopedQuerySet["Fact"]):
         """Facts about the people the user may see (see PersonQuerySet.visible_to)."""
         people = Person.objects.visible_to(user).values("id")
         return self.filter(identity__person_id__in=people)._scoped(f"user:{user.pk}")
+
+    def of_opened_person(self, person: Person) -> Self:
+        """Facts about a person the caller opened through ``people.services.person_open``,
+        which checked the relationship and audited the read; any other person is refused."""
+        opened_for = getattr(person, "opened_for", None)
+        if opened_for is None:
+            raise UnscopedQuery("facts were asked for a person who was not opened with person_open")
+        return self.filter(identity__person_id=person.id)._scoped(f"user:{opened_for}")
 
 
 class Fact(models.Model):
