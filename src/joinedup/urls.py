@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("joinedup.web.urls")),
     path("", include("joinedup.core.urls")),
     path("people/", include("joinedup.people.urls")),
+    path("deliveries/", include("joinedup.record.urls")),
     path("api/", api.urls),
 ]
 

@@ -14,7 +14,7 @@ from tests.functional.conftest import serious_violations
 from joinedup.core.models import BreakGlassGrant, Team, User
 from joinedup.core.roles import Permission, Role
 from joinedup.people.models import LinkageRun, LinkReview, Person, SourceIdentity
-from joinedup.record.models import Delivery, Fact
+from joinedup.record.models import Delivery, Fact, QuarantinedRow
 from joinedup.web.navigation import navigation_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,6 +76,28 @@ def _a_review(left: Person, right: Person) -> LinkReview:
         match_weight=2.0,
         explanation=[{"field": "dob", "level": "exact", "match_weight": 4.2}],
     )
+
+
+def _a_delivery() -> Delivery:
+    delivery = Delivery.objects.create(
+        feed="hospital",
+        path="hospital/patients.csv",
+        sha256="1" * 64,
+        size=10,
+        received_at=timezone.now(),
+        status="complete",
+        rows_in=2,
+        accepted=1,
+        quarantined=1,
+    )
+    QuarantinedRow.objects.create(
+        delivery=delivery,
+        line=3,
+        field="nhs_number",
+        reason="the check digit does not match",
+        raw="M2,9434765918,...",
+    )
+    return delivery
 
 
 def _check(page: Page, url: str, seen: dict[str, list[str]]) -> None:
@@ -140,6 +162,8 @@ def test_every_page_of_each_role_passes_axe(
             "/admin/break-glass/",
             "/people/reviews/",
             f"/people/reviews/{review.pk}/",
+            "/deliveries/",
+            f"/deliveries/{_a_delivery().pk}/",
         ]
     if user.has_role_permission(Permission.VIEW_PERSON):
         _give_a_timeline(related)

@@ -43,6 +43,7 @@ class Permission(StrEnum):
     # Demographics of two source records side by side, to decide if they are one person;
     # never clinical facts. Every view and decision is audited.
     REVIEW_LINKS = "review_links"
+    VIEW_DELIVERIES = "view_deliveries"  # what each feed sent and why rows were kept back
 
 
 _DIRECT_CARE = frozenset(
@@ -69,6 +70,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_AUDIT,
             Permission.REVIEW_BREAK_GLASS,
             Permission.REVIEW_LINKS,
+            Permission.VIEW_DELIVERIES,
             Permission.VIEW_DIRECTORY,
         }
     ),

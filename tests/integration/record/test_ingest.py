@@ -5,12 +5,16 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from typer.testing import CliRunner
 
 from joinedup.cli import app
+from joinedup.core.models import User
+from joinedup.core.roles import Role
 from joinedup.people.models import SourceIdentity
 from joinedup.record.ingest import ingest_folder
 from joinedup.record.models import Delivery, Fact, QuarantinedRow
@@ -179,3 +183,24 @@ def test_cli_ingest_summary_and_json_report(borough: Path, tmp_path: Path) -> No
     for row in rows:
         assert row["rows_in"] == row["accepted"] + row["quarantined"]
         assert {"file", "rows_in", "accepted", "quarantined"} <= row.keys()
+
+
+def test_the_deliveries_page_shows_counts_and_reasons_to_administrators_only(
+    tmp_path: Path, make_user: Callable[..., User], signed_in: Callable[[User], Client]
+) -> None:
+    _hospital(
+        tmp_path,
+        [GOOD, b"M2,9434765918,Bad,Check,10/12/1935,F,1 Mill Lane,Stockport,SK1 3XE,Z88001"],
+    )
+    ingest_folder(tmp_path, workers=1)
+    delivery = Delivery.objects.get()
+    admin = signed_in(make_user(Role.ADMINISTRATOR))
+
+    listing = admin.get("/deliveries/")
+    detail = admin.get(f"/deliveries/{delivery.pk}/")
+
+    assert "hospital/patients.csv" in listing.content.decode()
+    body = detail.content.decode()
+    assert "check digit" in body
+    assert "Lovelace" not in body  # reasons only: raw lines hold person data
+    assert signed_in(make_user(Role.GP)).get("/deliveries/").status_code == 403
