@@ -171,7 +171,8 @@ USE_TZ = True
 
 STATIC_URL = "/assets/"
 STATIC_ROOT = VAR_DIR / "static"
-VENDOR_ASSETS_DIR = VAR_DIR / "assets-vendor"
+# Installed by `make install` from the nhsuk-frontend npm package, beside the code.
+VENDOR_ASSETS_DIR = BASE_DIR / "var" / "assets-vendor"
 STATICFILES_DIRS = [VENDOR_ASSETS_DIR] if VENDOR_ASSETS_DIR.is_dir() else []
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = not PRODUCTION
