@@ -34,6 +34,14 @@ class Organisation(models.Model):
     ods_code = models.CharField("ODS code", max_length=10, unique=True)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=30, choices=OrganisationKind.choices)
+    # A GP practice's neighbourhood, from the borough's organisation register.
+    neighbourhood = models.ForeignKey(
+        "Neighbourhood",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organisations",
+    )
 
     class Meta:
         ordering: ClassVar = ["name"]

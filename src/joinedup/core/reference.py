@@ -6,8 +6,9 @@ import csv
 from pathlib import Path
 
 from django.db import transaction
+from django.utils.text import slugify
 
-from joinedup.core.models import Organisation, OrganisationKind
+from joinedup.core.models import Neighbourhood, Organisation, OrganisationKind
 from joinedup.errors import InvalidInput
 
 # The register's own words for each kind of organisation.
@@ -30,6 +31,14 @@ KINDS = {
 }
 
 
+def _neighbourhood(name: str) -> Neighbourhood | None:
+    name = name.strip()
+    if not name:
+        return None
+    found = Neighbourhood.objects.filter(name=name).first()
+    return found or Neighbourhood.objects.create(name=name, code=slugify(name)[:40])
+
+
 @transaction.atomic
 def organisations_sync(path: Path, *, code_column: str = "org_code") -> int:
     """Add or update every organisation in a register CSV; returns how many rows it read."""
@@ -42,7 +51,12 @@ def organisations_sync(path: Path, *, code_column: str = "org_code") -> int:
                     f"unknown organisation code or type {kind!r}", where=f"{path}:{line}"
                 )
             Organisation.objects.update_or_create(
-                ods_code=code, defaults={"name": row["name"].strip(), "kind": KINDS[kind.lower()]}
+                ods_code=code,
+                defaults={
+                    "name": row["name"].strip(),
+                    "kind": KINDS[kind.lower()],
+                    "neighbourhood": _neighbourhood(row.get("neighbourhood", "")),
+                },
             )
             count += 1
     return count

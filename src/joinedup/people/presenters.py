@@ -23,6 +23,7 @@ class PersonHeader:
     address: str
     postcode: str
     practice: str
+    neighbourhood: str
     deceased_on: date | None
     opted_out: bool
 
@@ -39,6 +40,9 @@ class PersonHeader:
             address=person.address,
             postcode=person.postcode,
             practice=practice.name if practice else "Not registered",
+            neighbourhood=(
+                practice.neighbourhood.name if practice and practice.neighbourhood else "Not known"
+            ),
             deceased_on=person.date_of_death,
             opted_out=person.opted_out_secondary_use,
         )

@@ -12,7 +12,9 @@ from joinedup.people.models import CareRelationship, LinkReview, Person, ReviewS
 
 def people_cared_for(*, user: User) -> QuerySet[Person]:
     """Everyone the user's teams have a live relationship with, for the caseload list."""
-    return Person.objects.visible_to(user).select_related("registered_practice")
+    return Person.objects.visible_to(user).select_related(
+        "registered_practice", "registered_practice__neighbourhood"
+    )
 
 
 def person_relationships(*, person: Person) -> QuerySet[CareRelationship]:

@@ -39,7 +39,12 @@ def person_open(*, user: User, person_id: uuid.UUID, resource: str = "person.rec
             reason="role has no direct care access",
         )
         raise AccessDenied("your role does not give access to care records")
-    person = Person.objects.visible_to(user).filter(id=person_id).first()
+    person = (
+        Person.objects.visible_to(user)
+        .select_related("registered_practice__neighbourhood")
+        .filter(id=person_id)
+        .first()
+    )
     if person is not None:
         audit_record(actor=user, action=AuditAction.READ, resource=resource, person_id=person_id)
         person.opened_for = user.pk  # lets the person's other records be read for this user

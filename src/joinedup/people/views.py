@@ -63,6 +63,7 @@ def person_detail(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
             ],
             "problems": record_selectors.active_problems(user=user, person=person),
             "medications": record_selectors.current_medications(user=user, person=person),
+            "safeguarding": record_selectors.safeguarding_flag(user=user, person=person),
             "source_counts": [(s, SOURCE_LABELS[s], n) for s, n in sorted(counts.items())],
             "kinds": FactKind.choices,
             "chosen": chosen,

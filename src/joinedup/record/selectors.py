@@ -93,3 +93,24 @@ def _latest_per_code(facts: QuerySet[Fact]) -> list[Fact]:
             seen.add(fact.code)
             out.append(fact)
     return out
+
+
+SAFEGUARDING = {
+    FactKind.CHILD_REFERRAL: ("Child protection plan", "Child in need"),
+    FactKind.ASSESSMENT: ("Safeguarding enquiry",),
+}
+
+
+def safeguarding_flag(*, user: User, person: Person) -> str:
+    """The most recent safeguarding record's title, or "" when there is none."""
+    facts = person_facts(user=user, person=person)
+    for kind, titles in SAFEGUARDING.items():
+        found = (
+            facts.filter(kind=kind, display__in=titles)
+            .order_by("-occurred_at")
+            .values_list("display", flat=True)
+            .first()
+        )
+        if found:
+            return found
+    return ""

@@ -193,3 +193,38 @@ def test_search_explains_a_query_it_cannot_use(
     response = signed_in(make_user(Role.GP)).get(reverse("people:search"), {"q": "just a name"})
     assert response.status_code == 400
     assert "search by nhs number" in response.content.decode().lower()
+
+
+def test_header_shows_the_practice_neighbourhood_and_a_safeguarding_flag(
+    make_user: Callable[..., User],
+    make_person: Callable[..., Person],
+    make_team: Callable[..., Team],
+    relate: Callable[..., object],
+    signed_in: Callable[[User], Client],
+    add_fact: Callable[..., Fact],
+) -> None:
+    from joinedup.core.models import Neighbourhood
+
+    team = make_team()
+    person = make_person()
+    practice = person.registered_practice
+    assert practice is not None
+    practice.neighbourhood = Neighbourhood.objects.create(code="heatons", name="Heatons & Reddish")
+    practice.save()
+    relate(person, team)
+    add_fact(
+        person,
+        "socialcare_children",
+        "child_referral",
+        _at(2025, 1, 9),
+        display="Child protection plan",
+    )
+
+    body = (
+        signed_in(make_user(Role.SOCIAL_WORKER, teams=[team]))
+        .get(reverse("people:detail", kwargs={"person_id": person.id}))
+        .content.decode()
+    )
+
+    assert "Heatons &amp; Reddish" in body
+    assert "Safeguarding: Child protection plan" in body
