@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from joinedup.citizens.cli import app as panel_app
 from joinedup.discharge.cli import app as discharge_app
 from joinedup.errors import JoinedUpError
 from joinedup.population.cli import app as indicators_app
@@ -35,6 +36,7 @@ people_app = typer.Typer(help="The person index.", no_args_is_help=True)
 app.add_typer(people_app, name="people")
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(discharge_app, name="discharge")
+app.add_typer(panel_app, name="panel")
 console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
