@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 
 from joinedup.citizens.cli import app as panel_app
+from joinedup.cli_errors import console, error_exit, one_line_errors
 from joinedup.discharge.cli import app as discharge_app
 from joinedup.errors import JoinedUpError
 from joinedup.population.cli import app as indicators_app
@@ -37,7 +38,6 @@ app.add_typer(people_app, name="people")
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(discharge_app, name="discharge")
 app.add_typer(panel_app, name="panel")
-console = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -46,20 +46,6 @@ def _setup_django() -> None:
     import django
 
     django.setup()
-
-
-def mapped_errors(func: F) -> F:
-    """The CLI's one error mapping: a platform error becomes one stderr line and an exit code."""
-
-    @wraps(func)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except JoinedUpError as exc:
-            console.print(f"joinedup: error: {exc.one_line()}", style="red", highlight=False)
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapped  # type: ignore[return-value]
 
 
 def django_command(func: F) -> F:
@@ -73,7 +59,7 @@ def django_command(func: F) -> F:
         with context.acting(via="cli"):
             return func(*args, **kwargs)
 
-    return mapped_errors(wrapped)  # type: ignore[return-value]
+    return one_line_errors(wrapped)  # type: ignore[return-value]
 
 
 @app.command()
@@ -312,7 +298,7 @@ def _print_sign_ins(credentials: list[tuple[str, str, str]], *, host: str, port:
 
 
 app.command(name="synth", help="Generate a synthetic borough and its source systems' extracts.")(
-    mapped_errors(synth_command)
+    one_line_errors(synth_command)
 )
 
 
@@ -320,8 +306,7 @@ def main() -> None:
     try:
         app()
     except JoinedUpError as exc:  # raised outside a command, e.g. by settings at start-up
-        console.print(f"joinedup: error: {exc.one_line()}", style="red", highlight=False)
-        sys.exit(exc.exit_code)
+        sys.exit(error_exit(exc).exit_code)
     except KeyboardInterrupt:
         console.print("joinedup: interrupted; run the command again to carry on")
         sys.exit(130)

@@ -14,14 +14,10 @@ from typing import Annotated
 
 import typer
 
+from joinedup.cli_errors import error_exit
 from joinedup.errors import JoinedUpError
 
 app = typer.Typer(help="Select citizens' panels fairly (sortition).", no_args_is_help=True)
-
-
-def _fail(exc: JoinedUpError) -> typer.Exit:
-    typer.echo(f"joinedup panel: error: {exc.one_line()}", err=True)
-    return typer.Exit(exc.exit_code)
 
 
 @app.command()
@@ -72,7 +68,7 @@ def select(
         (out / "relaxation.json").write_text(json.dumps(exc.report, indent=1))
         raise typer.Exit(exc.exit_code) from None
     except JoinedUpError as exc:
-        raise _fail(exc) from None
+        raise error_exit(exc) from None
     panel = result.draw(audit_mod.draw_rng(seed))
     out.mkdir(parents=True, exist_ok=True)
     ids = pool.ids
@@ -102,7 +98,7 @@ def replay(audit: Annotated[Path, typer.Argument(help="An audit.json written by 
         record = json.loads(audit.read_text())
         problems = audit_mod.verify(record)
     except JoinedUpError as exc:
-        raise _fail(exc) from None
+        raise error_exit(exc) from None
     if problems:
         typer.echo("joinedup panel: " + "; ".join(problems), err=True)
         raise typer.Exit(7)

@@ -19,7 +19,6 @@ import math
 import time
 from collections.abc import Callable
 from enum import StrEnum
-from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -27,6 +26,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from joinedup.cli_errors import one_line_errors
 from joinedup.discharge.simulation import (
     BAND_LABELS,
     Exponential,
@@ -51,7 +51,7 @@ from joinedup.discharge.simulation.scenario import (
     summary_dict,
     sweep_point_dict,
 )
-from joinedup.errors import InvalidInput, JoinedUpError
+from joinedup.errors import InvalidInput
 from joinedup.progress import RichProgress
 
 app = typer.Typer(
@@ -74,27 +74,13 @@ class Criterion(StrEnum):
     mean = "mean"
 
 
-def _one_line_errors(func: F) -> F:
-    """Map platform errors to one stderr line and their exit code, whoever registers us."""
-
-    @wraps(func)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except JoinedUpError as exc:
-            _err.print(f"joinedup: error: {exc.one_line()}", style="red")
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapped  # type: ignore[return-value]
-
-
 @app.callback()
 def discharge() -> None:
     """Discharge to Assess: simulate pathway capacity and discharge delays."""
 
 
 @app.command()
-@_one_line_errors
+@one_line_errors
 def simulate(
     scenario_file: Annotated[
         Path | None, typer.Argument(help="A scenario file (.toml or .json): the pathway model.")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -21,7 +20,8 @@ import pandas as pd  # type: ignore[import-untyped]  # no pandas-stubs in the lo
 import typer
 from rich.console import Console
 
-from joinedup.errors import InvalidInput, JoinedUpError
+from joinedup.cli_errors import one_line_errors
+from joinedup.errors import InvalidInput
 from joinedup.population.esp2013 import ESP2013_BANDS, ESP2013_WEIGHTS
 from joinedup.population.inequality import TRANSFORMS, Transform, se_from_limits, slope_index
 from joinedup.population.lifetable import OLDER_AGE_STARTS, STANDARD_AGE_STARTS, life_tables
@@ -35,20 +35,6 @@ _console = Console(stderr=True, soft_wrap=True, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
 OutOption = Annotated[Path, typer.Option("-o", "--out", help="Where to write the results CSV.")]
 InArgument = Annotated[Path, typer.Argument(help="The input CSV file.")]
-
-
-def _one_line_errors(func: F) -> F:
-    """Map platform errors to one stderr line and their exit code, whoever registers us."""
-
-    @wraps(func)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except JoinedUpError as exc:
-            _console.print(f"joinedup: error: {exc.one_line()}", style="red")
-            raise typer.Exit(exc.exit_code) from None
-
-    return wrapped  # type: ignore[return-value]
 
 
 # ---- reading and checking -------------------------------------------------------------
@@ -178,7 +164,7 @@ def _life_expectancy_layout(open_band: int) -> tuple[tuple[int, ...], dict[str, 
 
 
 @app.command("life-expectancy")
-@_one_line_errors
+@one_line_errors
 def life_expectancy_command(
     infile: InArgument,
     out: OutOption,
@@ -224,7 +210,7 @@ def life_expectancy_command(
 
 
 @app.command("sii")
-@_one_line_errors
+@one_line_errors
 def sii_command(
     infile: InArgument,
     out: OutOption,
@@ -314,7 +300,7 @@ def _sii_values(
 
 
 @app.command("dsr")
-@_one_line_errors
+@one_line_errors
 def dsr_command(
     infile: InArgument,
     out: OutOption,
