@@ -10,30 +10,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-
-def _time(fn: Callable[[], object], repeat: int) -> list[float]:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def _row(name: str, samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[int(0.95 * (len(ordered) - 1))]
-    return f"| {name} | {len(samples)} | {statistics.median(samples):.2f} | {p95:.2f} |"
+from timing import table_row, time_ms
 
 
 def run(people: int) -> list[str]:
@@ -85,27 +69,29 @@ def run(people: int) -> list[str]:
     mine = persons[0]
 
     rows = [
-        _row(
+        table_row(
             "audit append (one event, own transaction)",
-            _time(
+            time_ms(
                 lambda: audit_record(
                     actor=nurse, action=AuditAction.READ, resource="bench", person_id=mine.id
                 ),
                 500,
             ),
         ),
-        _row(
+        table_row(
             f"caseload query: visible_to(user), first 500 of {people // 10:,}",
-            _time(lambda: list(Person.objects.visible_to(nurse)[:500]), 50),
+            time_ms(lambda: list(Person.objects.visible_to(nurse)[:500]), 50),
         ),
-        _row(
+        table_row(
             "person page (GET, scoped read, audit, render)",
-            _time(lambda: client.get(f"/people/{mine.id}/"), 100),
+            time_ms(lambda: client.get(f"/people/{mine.id}/"), 100),
         ),
-        _row("caseload page (GET, 500 people listed)", _time(lambda: client.get("/people/"), 20)),
+        table_row(
+            "caseload page (GET, 500 people listed)", time_ms(lambda: client.get("/people/"), 20)
+        ),
     ]
     events = verify_chain().events
-    rows.append(_row(f"audit verify ({events:,} events)", _time(verify_chain, 3)))
+    rows.append(table_row(f"audit verify ({events:,} events)", time_ms(verify_chain, 3)))
     print(f"engine: {connection.vendor}, people: {people:,}", file=sys.stderr)
     return rows
 

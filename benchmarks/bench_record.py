@@ -11,29 +11,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-
-def _time(fn: Callable[[], object], repeat: int) -> list[float]:
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
+from timing import table_row, time_ms
 
 
 def _row(name: str, samples: list[float]) -> str:
-    ordered = sorted(samples)
-    p95 = ordered[int(0.95 * (len(ordered) - 1))]
-    return f"| {name} | {len(samples)} | {statistics.median(samples):.1f} | {p95:.1f} |"
+    return table_row(name, samples, digits=1)
 
 
 def run(people: int) -> list[str]:
@@ -116,14 +104,14 @@ def run(people: int) -> list[str]:
     page = f"/people/{subject.id}/"
     assert client.get(page).status_code == 200
     rows = [
-        _row("person page with a 500-event timeline (GET)", _time(lambda: client.get(page), 30)),
+        _row("person page with a 500-event timeline (GET)", time_ms(lambda: client.get(page), 30)),
         _row(
             f"search by NHS number ({people:,} people)",
-            _time(lambda: client.get("/people/search/", {"q": subject.nhs_number}), 50),
+            time_ms(lambda: client.get("/people/search/", {"q": subject.nhs_number}), 50),
         ),
         _row(
             "search by name and date of birth",
-            _time(
+            time_ms(
                 lambda: client.get(
                     "/people/search/",
                     {"q": f"{subject.family_name} {subject.date_of_birth:%d/%m/%Y}"},
@@ -133,7 +121,7 @@ def run(people: int) -> list[str]:
         ),
         _row(
             "search by postcode",
-            _time(lambda: client.get("/people/search/", {"q": subject.postcode}), 50),
+            time_ms(lambda: client.get("/people/search/", {"q": subject.postcode}), 50),
         ),
     ]
     print(f"people: {people:,}", file=sys.stderr)
