@@ -10,15 +10,14 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from joinedup.citizens.cli import app as panel_app
-from joinedup.cli_errors import console, error_exit, one_line_errors
+from joinedup.cli_errors import console, django_command, error_exit, one_line_errors, setup_django
 from joinedup.discharge.cli import app as discharge_app
 from joinedup.errors import JoinedUpError
 from joinedup.population.cli import app as indicators_app
@@ -38,28 +37,6 @@ app.add_typer(people_app, name="people")
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(discharge_app, name="discharge")
 app.add_typer(panel_app, name="panel")
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "joinedup.settings")
-    import django
-
-    django.setup()
-
-
-def django_command(func: F) -> F:
-    """Run the command with Django set up, in the CLI channel, with errors mapped."""
-
-    @wraps(func)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        _setup_django()
-        from joinedup.core import context
-
-        with context.acting(via="cli"):
-            return func(*args, **kwargs)
-
-    return one_line_errors(wrapped)  # type: ignore[return-value]
 
 
 @app.command()
@@ -274,7 +251,7 @@ def demo(
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def manage(ctx: typer.Context) -> None:
     """Run a Django management command (for developers)."""
-    _setup_django()
+    setup_django()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["joinedup manage", *ctx.args])

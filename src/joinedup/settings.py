@@ -43,6 +43,15 @@ INSTALLED_APPS = [
     "joinedup.core",
     "joinedup.people",
     "joinedup.record",
+    "joinedup.fhir",
+    "joinedup.neighbourhoods",
+    "joinedup.carehomes",
+    "joinedup.discharge",
+    "joinedup.population",
+    "joinedup.citizens",
+    "joinedup.directory",
+    "joinedup.workforce",
+    "joinedup.portfolio",
     "joinedup.web",
 ]
 

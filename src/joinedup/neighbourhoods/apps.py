@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class NeighbourhoodsConfig(AppConfig):
+    name = "joinedup.neighbourhoods"
+    label = "neighbourhoods"
+    verbose_name = "Integrated neighbourhood teams"
