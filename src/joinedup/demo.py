@@ -1,19 +1,19 @@
 """Demonstration data: the borough's organisations, teams, a user for every role, and people.
 
 Used by `joinedup demo` only, never in production (it refuses there). Running
-it again changes nothing: what exists is kept. Until the synthetic borough
-is loaded by ingestion, a small set of synthetic people stands in for it,
-each with a valid NHS number from the synthetic 999 range.
+it again changes nothing: what exists is kept. The organisations, neighbourhoods and
+people are the synthetic borough's (``joinedup synth``), loaded by ingestion and linked;
+the demo adds the partnership, a team per neighbourhood, the discharge hub, a user for
+every role and caseloads for three teams. Each module adds its own demonstration data
+with its ``demo_load`` function.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
-import numpy as np
 from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
@@ -21,71 +21,39 @@ from django.db.models import Count
 
 from joinedup.core import services as core_services
 from joinedup.core.models import Neighbourhood, Organisation, OrganisationKind, Team, TeamKind, User
-from joinedup.core.nhs_number import synthetic_batch
+from joinedup.core.reference import organisations_sync
 from joinedup.core.roles import Role
 from joinedup.errors import ConfigurationError
 from joinedup.people import services as people_services
 from joinedup.people.linking import link_run
-from joinedup.people.models import CareRelationship, Person, RelationshipKind, Sex, SourceIdentity
+from joinedup.people.models import CareRelationship, Person, RelationshipKind, SourceIdentity
 from joinedup.record.ingest import ingest_folder
 from joinedup.synth import generate_borough
 
 DEMO_SEED = 1
 
-NEIGHBOURHOODS = (
-    ("central", "Central"),
-    ("north", "North"),
-    ("east", "East"),
-    ("south", "South"),
-    ("west", "West"),
-    ("hills", "Hills"),
-    ("valley", "Valley"),
-    ("heath", "Heath"),
-)
-ORGANISATIONS = (
-    ("JU001", "Joinedup Partnership", OrganisationKind.PARTNERSHIP),
-    ("RJU", "Borough Hospital NHS Foundation Trust", OrganisationKind.ACUTE_TRUST),
-    ("RJV", "Borough Community Services", OrganisationKind.COMMUNITY_PROVIDER),
-    ("RJW", "Borough and District Mental Health Trust", OrganisationKind.MENTAL_HEALTH_TRUST),
-    ("LA001", "Borough Council Adult Social Care", OrganisationKind.LOCAL_AUTHORITY),
-    ("HS001", "Borough Hospice", OrganisationKind.HOSPICE),
-    ("P81001", "Market Street Surgery", OrganisationKind.GP_PRACTICE),
-    ("P81002", "Hillside Medical Practice", OrganisationKind.GP_PRACTICE),
-    ("P81003", "Valley Health Centre", OrganisationKind.GP_PRACTICE),
-)
+# The partnership itself is not in the borough's organisation register; the demo adds it.
+PARTNERSHIP = ("JU001", "Joinedup Partnership")
+HOME_TEAM = "Stockport Central INT"
+OTHER_TEAM = "Heatons & Reddish INT"
+HUB = "Discharge hub"
+COMMUNITY_PROVIDER = "RZ8"
+HOSPITAL_TRUST = "RZ9"
 # Each demo user: sign-in name, role, first and last name, organisation's ODS code, teams.
+# Organisation codes are the synthetic borough's register (reference/organisations.csv).
 DEMO_USERS = (
     ("admin", Role.ADMINISTRATOR, "Alex", "Admin", "JU001", ()),
-    ("gp", Role.GP, "Grace", "Patel", "P81001", ("Central INT",)),
-    ("nurse", Role.DISTRICT_NURSE, "Nia", "Okafor", "RJV", ("Central INT",)),
-    ("socialworker", Role.SOCIAL_WORKER, "Sam", "Walsh", "LA001", ("North INT",)),
-    ("ot", Role.OCCUPATIONAL_THERAPIST, "Olu", "Adeyemi", "RJV", ("North INT",)),
-    ("carecoordinator", Role.CARE_COORDINATOR, "Chris", "Byrne", "RJV", ("Central INT",)),
-    ("discharge", Role.DISCHARGE_COORDINATOR, "Dana", "Hughes", "RJU", ("Discharge hub",)),
-    ("analyst", Role.ANALYST, "Ade", "Nowak", "LA001", ()),
+    ("gp", Role.GP, "Grace", "Patel", "Z88001", (HOME_TEAM,)),
+    ("nurse", Role.DISTRICT_NURSE, "Nia", "Okafor", COMMUNITY_PROVIDER, (HOME_TEAM,)),
+    ("socialworker", Role.SOCIAL_WORKER, "Sam", "Walsh", "LA901A", (HOME_TEAM,)),
+    ("ot", Role.OCCUPATIONAL_THERAPIST, "Olu", "Adeyemi", COMMUNITY_PROVIDER, (OTHER_TEAM,)),
+    ("carecoordinator", Role.CARE_COORDINATOR, "Chris", "Byrne", COMMUNITY_PROVIDER, (HOME_TEAM,)),
+    ("discharge", Role.DISCHARGE_COORDINATOR, "Dana", "Hughes", HOSPITAL_TRUST, (HUB,)),
+    ("analyst", Role.ANALYST, "Ade", "Nowak", "LA901", ()),
     ("engagement", Role.ENGAGEMENT_OFFICER, "Eve", "Lloyd", "JU001", ()),
     ("workforce", Role.WORKFORCE_LEAD, "Wes", "Khan", "JU001", ()),
     ("portfolio", Role.PORTFOLIO_OFFICER, "Pat", "Riley", "JU001", ()),
 )
-GIVEN = {
-    Sex.FEMALE: ("Margaret", "Olivia", "Amira", "Jean", "Priya", "Ellie", "Doreen", "Zofia"),
-    Sex.MALE: ("Arthur", "Mohammed", "George", "Tomasz", "Kwame", "Harry", "Dennis", "Liam"),
-}
-FAMILY = (
-    "Smith",
-    "Jones",
-    "Hussain",
-    "Taylor",
-    "Brown",
-    "Kowalski",
-    "Wilson",
-    "Mensah",
-    "Shaw",
-    "Evans",
-    "Begum",
-    "Walker",
-)
-STREETS = ("Mersey Road", "Wellington Street", "Chestnut Avenue", "Mill Lane", "Church Walk")
 
 
 def demo_prepare(
@@ -97,9 +65,10 @@ def demo_prepare(
     call_command("migrate", interactive=False, verbosity=0)
     progress("database ready", 1, 1)
     password = _demo_password()
+    borough = borough_prepare(people=people, progress=progress)
+    organisations_sync(borough / "reference" / "organisations.csv")
     if not User.objects.filter(username="admin").exists():
         _load(password=password, progress=progress)
-    borough = borough_prepare(people=people, progress=progress)
     ingest_folder(borough, progress=progress)
     if SourceIdentity.objects.for_system("demo").filter(person__isnull=True).exists():
         link_run(progress=progress)
@@ -109,7 +78,7 @@ def demo_prepare(
 
 def _demo_caseloads(per_team: int = 40) -> None:
     """Give the demo teams caseloads of people whose records come from four or more sources."""
-    teams = [Team.objects.get(name=n) for n in ("Central INT", "North INT", "Discharge hub")]
+    teams = [Team.objects.get(name=n) for n in (HOME_TEAM, OTHER_TEAM, HUB)]
     if CareRelationship.objects.filter(team__in=teams, kind=RelationshipKind.CASELOAD).count() > 24:
         return
     rich = (
@@ -147,21 +116,23 @@ def _demo_password() -> str:
 
 @transaction.atomic
 def _load(*, password: str, progress: Callable[[str, int, int], None]) -> None:
-    neighbourhoods = {
-        code: Neighbourhood.objects.create(code=code, name=name) for code, name in NEIGHBOURHOODS
-    }
-    orgs = {
-        ods: Organisation.objects.create(ods_code=ods, name=name, kind=kind)
-        for ods, name, kind in ORGANISATIONS
-    }
+    """A team for each neighbourhood, the discharge hub, and a user for every role."""
+    code, name = PARTNERSHIP
+    Organisation.objects.get_or_create(
+        ods_code=code, defaults={"name": name, "kind": OrganisationKind.PARTNERSHIP}
+    )
+    orgs = {o.ods_code: o for o in Organisation.objects.all()}
     teams = {
         f"{n.name} INT": Team.objects.create(
-            name=f"{n.name} INT", kind=TeamKind.INT, organisation=orgs["RJV"], neighbourhood=n
+            name=f"{n.name} INT",
+            kind=TeamKind.INT,
+            organisation=orgs[COMMUNITY_PROVIDER],
+            neighbourhood=n,
         )
-        for n in neighbourhoods.values()
+        for n in Neighbourhood.objects.order_by("name")
     }
-    teams["Discharge hub"] = Team.objects.create(
-        name="Discharge hub", kind=TeamKind.DISCHARGE_HUB, organisation=orgs["RJU"]
+    teams[HUB] = Team.objects.create(
+        name=HUB, kind=TeamKind.DISCHARGE_HUB, organisation=orgs[HOSPITAL_TRUST]
     )
     for username, role, first, last, ods, team_names in DEMO_USERS:
         core_services.user_create(
@@ -175,42 +146,3 @@ def _load(*, password: str, progress: Callable[[str, int, int], None]) -> None:
             check_password=False,
         )
     progress("demo users", len(DEMO_USERS), len(DEMO_USERS))
-    _load_people(orgs=orgs, teams=teams, progress=progress)
-
-
-def _load_people(
-    *,
-    orgs: dict[str, Organisation],
-    teams: dict[str, Team],
-    progress: Callable[[str, int, int], None],
-) -> list[Person]:
-    rng = np.random.default_rng(20261122)
-    count = 24
-    numbers = synthetic_batch(rng, count)
-    practices = [o for o in orgs.values() if o.kind == OrganisationKind.GP_PRACTICE]
-    int_teams = [teams["Central INT"], teams["North INT"], teams["Discharge hub"]]
-    created = []
-    for i in range(count):
-        sex = Sex.FEMALE if i % 2 == 0 else Sex.MALE
-        person = people_services.person_create(
-            given_name=GIVEN[sex][int(rng.integers(len(GIVEN[sex])))],
-            family_name=FAMILY[int(rng.integers(len(FAMILY)))],
-            date_of_birth=date(
-                1930 + int(rng.integers(80)), 1 + int(rng.integers(12)), 1 + int(rng.integers(28))
-            ),
-            sex=sex,
-            nhs_number=numbers[i],
-            address=f"{1 + int(rng.integers(120))} {STREETS[int(rng.integers(len(STREETS)))]}",
-            postcode=f"ZZ{1 + i % 9} {int(rng.integers(10))}AA",
-            registered_practice=practices[i % len(practices)],
-            opted_out_secondary_use=i % 7 == 3,
-        )
-        if i % 4 != 3:  # one in four has no relationship: break-glass is needed to see them
-            people_services.relationship_start(
-                person=person,
-                team=int_teams[i % 3],
-                kind=(RelationshipKind.CASELOAD, RelationshipKind.REFERRAL)[i % 2],
-            )
-        created.append(person)
-        progress("demo people", i + 1, count)
-    return created
