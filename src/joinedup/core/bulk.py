@@ -1,28 +1,60 @@
 """Bulk writes without the ORM's per-value overhead, for ingestion and linkage.
 
 `INSERT … ON CONFLICT (…) DO UPDATE SET col = excluded.col` is the same on SQLite
-(3.24+) and PostgreSQL, so one statement serves both engines. Values are adapted
-once per column with the backend's own adapters, exactly as the ORM would store them.
+(3.24+) and PostgreSQL, so one statement serves both engines: on SQLite it runs once per
+row in an executemany; on PostgreSQL the rows arrive by COPY into a scratch table and one
+`INSERT … SELECT` merges them. Values are adapted with the backend's own adapters, exactly
+as the ORM would store them, and only in the columns that need it.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connection, models
 
 
-def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
+def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
+    """The backend's adapter for the column's values; None where values pass as they are."""
     ops = connection.ops
     if isinstance(field, models.DateTimeField):
-        return ops.adapt_datetimefield_value
+        return _same_as_last(ops.adapt_datetimefield_value)
     if isinstance(field, models.DateField):
         return ops.adapt_datefield_value
     target = field.target_field if isinstance(field, models.ForeignKey) else field
     if isinstance(target, models.JSONField | models.UUIDField):
         return lambda value: field.get_db_prep_save(value, connection)
-    return lambda value: value
+    return None
+
+
+def _same_as_last(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Adapt, reusing the last result for the very same object (a batch's received time)."""
+    last: list[Any] = [object(), None]
+
+    def adapted(value: Any) -> Any:
+        if value is not last[0]:
+            last[:] = [value, adapt(value)]
+        return last[1]
+
+    return adapted
+
+
+def _values(
+    rows: Sequence[dict[str, Any]],
+    names: list[str],
+    adapt: list[Callable[[Any], Any] | None],
+) -> list[list[Any]]:
+    """Each row's values in column order, adapted for the database."""
+    needed = [(i, a) for i, a in enumerate(adapt) if a is not None]
+    out = []
+    for row in rows:
+        values = [row[n] for n in names]
+        for i, a in needed:
+            values[i] = a(values[i])
+        out.append(values)
+    return out
 
 
 def upsert(
@@ -46,17 +78,46 @@ def upsert(
         f"{quote(f.column)} = excluded.{quote(f.column)}" for f in fields if f.attname in update
     )
     conflict = ", ".join(quote(_field(model, u).column) for u in unique)
-    marks = ", ".join(["%s"] * len(fields))
     # Identifiers are the backend's quoted names from model metadata; values are parameters.
     table = quote(model._meta.db_table)
-    insert = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
-    sql = f"{insert} ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+    on_conflict = f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            _copy_upsert(cursor, rows, names, adapt, unique, table, columns, on_conflict)
+            return
+        marks = ", ".join(["%s"] * len(fields))
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) {on_conflict}"  # noqa: S608
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
-            cursor.executemany(
-                sql, [[a(row[n]) for a, n in zip(adapt, names, strict=True)] for row in batch]
-            )
+            cursor.executemany(sql, _values(batch, names, adapt))
+
+
+def _copy_upsert(
+    cursor: Any,
+    rows: Sequence[dict[str, Any]],
+    names: list[str],
+    adapt: list[Callable[[Any], Any] | None],
+    unique: Sequence[str],
+    table: str,
+    columns: str,
+    on_conflict: str,
+) -> None:
+    """PostgreSQL: COPY the rows into a scratch table, then one INSERT … SELECT … ON CONFLICT.
+
+    One statement may not touch a row twice, so where the rows repeat a key the last one
+    wins, as it would have with one statement per row."""
+    last = {tuple(row[u] for u in unique): row for row in rows}
+    scratch = connection.ops.quote_name(f"_upsert_{uuid.uuid4().hex[:12]}")
+    cursor.execute(f"CREATE TEMP TABLE {scratch} AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: S608
+    try:
+        with cursor.cursor.copy(f"COPY {scratch} ({columns}) FROM STDIN") as copy:
+            for values in _values(list(last.values()), names, adapt):
+                copy.write_row(values)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {scratch} {on_conflict}"  # noqa: S608
+        )
+    finally:
+        cursor.execute(f"DROP TABLE {scratch}")
 
 
 def _field(model: type[models.Model], attname: str) -> models.Field[Any, Any]:
@@ -85,10 +146,6 @@ def update_rows(
     sql = f"UPDATE {table} SET {sets} WHERE {quote(_field(model, key).column)} = %s"  # noqa: S608
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
-            cursor.executemany(
-                sql,
-                [
-                    [*(a(row[n]) for a, n in zip(adapt, names, strict=True)), row[key]]
-                    for row in rows[start : start + batch_size]
-                ],
-            )
+            batch = rows[start : start + batch_size]
+            values = _values(batch, names, adapt)
+            cursor.executemany(sql, [[*v, row[key]] for v, row in zip(values, batch, strict=True)])

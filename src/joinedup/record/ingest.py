@@ -7,8 +7,8 @@ The rules this module keeps:
   killed at any moment resumes where the last commit left off and ends in exactly
   the state an uninterrupted run would have reached;
 - every fact carries its provenance: feed, source record id, delivery, received time.
-FHIR validation is the costly step, so NDJSON chunks are validated in worker
-processes while the main process writes.
+Validation is the costly step (FHIR above all), so chunks are validated in worker
+processes, the next chunk while the main process writes the last.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from joinedup.record.models import Delivery, DeliveryStatus, Fact, QuarantinedRo
 
 Progress = Callable[[str, int, int], None]
 _SCOPE = "ingest"
+_PART = 500  # lines a worker validates at a time
 _IDENTITY_UPDATES = [
     "nhs_number",
     "given_name",
@@ -154,9 +155,15 @@ def ingest_file(
     seen = _ids_before(spec, lines[:start], header, context)
     identities = _identity_ids(spec.feed)
     total = len(lines)
-    for offset in range(start, total, chunk_size):
+    offsets = range(start, total, chunk_size)
+    # While one chunk commits, the workers are already validating the next.
+    pending = _validate(spec, lines[start : start + chunk_size], header, context, pool)
+    for offset in offsets:
         chunk = lines[offset : offset + chunk_size]
-        results = _validate(spec, chunk, header, context, pool)
+        results = pending()
+        after = offset + chunk_size
+        if after < total:
+            pending = _validate(spec, lines[after : after + chunk_size], header, context, pool)
         _commit(delivery, spec, chunk, results, seen, identities, offset + len(chunk))
         if progress:
             progress(f"{spec.feed}: {spec.path}", offset + len(chunk), total)
@@ -205,18 +212,19 @@ def _validate(
     header: list[str] | None,
     context: Context,
     pool: Executor | None,
-) -> list[dict[str, Any] | RowError]:
+) -> Callable[[], list[dict[str, Any] | RowError]]:
+    """Start validating a chunk; the returned call gives its results, in line order."""
     texts = [line.text for line in chunk]
-    if pool is None or spec.format != "ndjson":
-        return validate_lines(spec, texts, header, context)
-    parts = [texts[i : i + 500] for i in range(0, len(texts), 500)]
-    results: list[dict[str, Any] | RowError] = []
-    count = len(parts)
-    for part in pool.map(
-        validate_lines, [spec] * count, parts, [header] * count, [context] * count
-    ):
-        results.extend(part)
-    return results
+    if pool is None:
+        results = validate_lines(spec, texts, header, context)
+        return lambda: results
+    parts = [texts[i : i + _PART] for i in range(0, len(texts), _PART)]
+    futures = [pool.submit(validate_lines, spec, part, header, context) for part in parts]
+
+    def collect() -> list[dict[str, Any] | RowError]:
+        return [result for future in futures for result in future.result()]
+
+    return collect
 
 
 def _ids_before(
