@@ -14,7 +14,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 ASSETS := var/assets-vendor
 NHSUK := node_modules/nhsuk-frontend/dist/nhsuk
-# SUITE=all (default) runs every tier; core = unit + integration; functional = the browser tier.
+# SUITE=all (default) runs every tier; core = unit + integration; functional = the browser tier;
+# spark = the warehouse aggregations on PySpark in local mode, compared with DuckDB.
 SUITE ?= all
 PEOPLE ?= 30000
 export UV_PROJECT_ENVIRONMENT := $(VENV)
@@ -24,7 +25,7 @@ export UV_PYTHON_DOWNLOADS := never
 .PHONY: demo test install lock lint typecheck check pytest browser benchmarks clean help
 help:
 	@echo "make demo   - install, build the demo data and serve http://127.0.0.1:8000"
-	@echo "make test   - install and run every check (SUITE=core|functional|all)"
+	@echo "make test   - install and run every check (SUITE=core|functional|spark|all)"
 
 demo: install
 	$(BIN)/joinedup demo --people $(PEOPLE)
@@ -83,7 +84,8 @@ pytest: install
 	  all) args="tests" ;; \
 	  core) args="tests/unit tests/integration" ;; \
 	  functional) args="tests/functional" ;; \
-	  *) echo "SUITE must be all, core or functional"; exit 2 ;; \
+	  spark) args="tests/spark" ;; \
+	  *) echo "SUITE must be all, core, functional or spark"; exit 2 ;; \
 	esac; \
 	$(BIN)/pytest $$args $(PYTEST_ARGS)
 

@@ -21,7 +21,9 @@ from joinedup.cli_errors import console, django_command, error_exit, one_line_er
 from joinedup.discharge.cli import app as discharge_app
 from joinedup.errors import JoinedUpError
 from joinedup.population.cli import app as indicators_app
+from joinedup.population.warehouse_cli import app as warehouse_app
 from joinedup.synth.cli import synth as synth_command
+from joinedup.workforce.cli import app as workforce_app
 
 app = typer.Typer(
     name="joinedup",
@@ -37,6 +39,8 @@ app.add_typer(people_app, name="people")
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(discharge_app, name="discharge")
 app.add_typer(panel_app, name="panel")
+app.add_typer(warehouse_app, name="warehouse")
+app.add_typer(workforce_app, name="workforce")
 
 
 @app.command()

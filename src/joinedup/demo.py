@@ -73,7 +73,18 @@ def demo_prepare(
     if SourceIdentity.objects.for_system("demo").filter(person__isnull=True).exists():
         link_run(progress=progress)
     _demo_caseloads()
+    for load in _module_demos():
+        load(borough, progress=progress)
     return [(Role(role).label, username, password) for username, role, *_ in DEMO_USERS]
+
+
+def _module_demos() -> list[Callable[..., None]]:
+    """Each module's own demonstration data, loaded once the people and teams exist."""
+    from joinedup.population.demo import demo_load as population
+    from joinedup.portfolio.demo import demo_load as portfolio
+    from joinedup.workforce.demo import demo_load as workforce
+
+    return [population, workforce, portfolio]
 
 
 def _demo_caseloads(per_team: int = 40) -> None:

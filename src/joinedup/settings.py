@@ -17,6 +17,13 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 ENVIRONMENT = config.env_choice("JOINEDUP_ENV", config.ENVIRONMENTS, "development")
 PRODUCTION = ENVIRONMENT == "production"
 VAR_DIR = Path(config.env_str("JOINEDUP_VAR_DIR") or BASE_DIR / "var").resolve()
+# The planning zone: the pseudonymised warehouse, its salt (a secret; made once under var/
+# outside production), and the eFI code lists it needs (see docs/warehouse.md).
+WAREHOUSE_DIR = Path(config.env_str("JOINEDUP_WAREHOUSE_DIR") or VAR_DIR / "warehouse")
+WAREHOUSE_SALT = config.env_str("JOINEDUP_WAREHOUSE_SALT")
+EFI_REFERENCE_DIR = Path(
+    config.env_str("JOINEDUP_EFI_REFERENCE") or BASE_DIR.parent / "shared" / "reference" / "efi"
+)
 
 SECRET_KEY = config.secret_key(environment=ENVIRONMENT, var_dir=VAR_DIR)
 DEBUG = False  # never: tracebacks must not reach users (errors are mapped in joinedup.web.errors)

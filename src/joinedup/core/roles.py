@@ -72,6 +72,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REVIEW_LINKS,
             Permission.VIEW_DELIVERIES,
             Permission.VIEW_DIRECTORY,
+            Permission.VIEW_WORKFORCE,  # staff records, not care records
         }
     ),
 }
