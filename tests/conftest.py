@@ -22,6 +22,13 @@ _counter = itertools.count(1)
 _numbers = iter(synthetic_batch(np.random.default_rng(7), 5000))
 
 
+@pytest.fixture(autouse=True)
+def _own_warehouse(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Never read or write the developer's warehouse under var/: each test session has its
+    own (empty until a test builds one; tests that build one point at their own folder)."""
+    settings.WAREHOUSE_DIR = str(tmp_path_factory.getbasetemp() / "warehouse")
+
+
 @pytest.fixture
 def organisation(db: None) -> Organisation:
     return Organisation.objects.create(

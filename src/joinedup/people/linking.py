@@ -247,6 +247,8 @@ def _person_from(
         taken.add(nhs)
     died = next((i.date_of_death for i in members if i.date_of_death), None)
     practice = next((i.practice_code for i in ordered if i.practice_code), "")
+    stated = [i.ethnic_category for i in ordered if i.ethnic_category]
+    ethnicity = next((c for c in stated if c != "Z"), stated[0] if stated else "")
     return Person(
         id=uuid.uuid4(),
         nhs_number=nhs,
@@ -258,6 +260,7 @@ def _person_from(
         postcode=best.postcode,
         registered_practice_id=practices.get(practice),
         date_of_death=died,
+        ethnic_category=ethnicity,
     )
 
 

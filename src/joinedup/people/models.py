@@ -59,6 +59,8 @@ class Person(models.Model):
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     date_of_death = models.DateField(null=True, blank=True)
+    # NHS Data Dictionary ethnic category as the person stated it to their GP (Z: not stated).
+    ethnic_category = models.CharField(max_length=1, blank=True)
     # The National Data Opt-out: not used beyond the person's own care.
     opted_out_secondary_use = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -150,6 +152,8 @@ class SourceIdentity(models.Model):
     postcode = models.CharField(max_length=10, blank=True)
     practice_code = models.CharField(max_length=10, blank=True)
     date_of_death = models.DateField(null=True)
+    # NHS Data Dictionary ethnic category (A-S, Z not stated); blank where the source has none.
+    ethnic_category = models.CharField(max_length=1, blank=True)
     person = models.ForeignKey(
         Person, on_delete=models.PROTECT, null=True, blank=True, related_name="identities"
     )

@@ -11,11 +11,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from joinedup.core.access import permission_required, person_data, require_user
 from joinedup.core.audit import audit_record
-from joinedup.core.models import AuditAction
+from joinedup.core.models import AuditAction, User
 from joinedup.core.roles import Permission
 from joinedup.errors import InvalidInput
 from joinedup.people import linking, selectors, services
+from joinedup.people.models import Person
 from joinedup.people.presenters import PersonHeader, TimelineEntry
+from joinedup.population import services as population_services
+from joinedup.population.selectors import efi_reference
 from joinedup.record import selectors as record_selectors
 from joinedup.record.models import FactKind
 from joinedup.record.selectors import SOURCE_LABELS, TimelineFilter
@@ -64,11 +67,28 @@ def person_detail(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
             "problems": record_selectors.active_problems(user=user, person=person),
             "medications": record_selectors.current_medications(user=user, person=person),
             "safeguarding": record_selectors.safeguarding_flag(user=user, person=person),
+            "frailty": _frailty(user=user, person=person),
             "source_counts": [(s, SOURCE_LABELS[s], n) for s, n in sorted(counts.items())],
             "kinds": FactKind.choices,
             "chosen": chosen,
         },
     )
+
+
+_FRAILTY_LABELS = {
+    "fit": "Fit",
+    "mild": "Mild frailty",
+    "moderate": "Moderate frailty",
+    "severe": "Severe frailty",
+}
+
+
+def _frailty(*, user: User, person: Person) -> str:
+    """The person's electronic Frailty Index category for the header (65 and over only)."""
+    if person.age_on(timezone.localdate()) is None or efi_reference() is None:
+        return "Not available"
+    category = population_services.frailty_category([person.id], user=user).get(person.id)
+    return _FRAILTY_LABELS.get(category or "", "Not assessed (under 65)")
 
 
 @require_GET

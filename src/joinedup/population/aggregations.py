@@ -123,12 +123,12 @@ WITH given AS (
   WHERE e.kind = 'immunisation' AND v.programme = :programme
     AND e.occurred_on >= :season_start AND e.occurred_on < :season_end
 )
-SELECT p.neighbourhood, p.imd_decile, p.age_band, p.sex, COUNT(*) AS eligible,
+SELECT p.neighbourhood, p.imd_decile, p.age_band, p.sex, p.ethnic_group, COUNT(*) AS eligible,
        SUM(CASE WHEN g.pseudonym IS NULL THEN 0 ELSE 1 END) AS vaccinated
 FROM persons AS p LEFT JOIN given AS g ON g.pseudonym = p.pseudonym
 WHERE p.alive AND p.age >= :min_age
-GROUP BY 1, 2, 3, 4
-ORDER BY 1, 2, 3, 4
+GROUP BY 1, 2, 3, 4, 5
+ORDER BY 1, 2, 3, 4, 5
 """,
         params=("programme", "season_start", "season_end", "min_age"),
         doc="A seasonal programme: living people of eligible age, and those vaccinated "
@@ -142,12 +142,12 @@ WITH doses AS (
   WHERE e.kind = 'immunisation' AND v.programme = :programme AND e.occurred_on < :as_of
   GROUP BY 1
 )
-SELECT p.neighbourhood, p.imd_decile, p.age_band, p.sex, COUNT(*) AS eligible,
+SELECT p.neighbourhood, p.imd_decile, p.age_band, p.sex, p.ethnic_group, COUNT(*) AS eligible,
        SUM(CASE WHEN COALESCE(d.doses, 0) >= :doses THEN 1 ELSE 0 END) AS vaccinated
 FROM persons AS p LEFT JOIN doses AS d ON d.pseudonym = p.pseudonym
 WHERE p.alive AND p.age = :age
-GROUP BY 1, 2, 3, 4
-ORDER BY 1, 2, 3, 4
+GROUP BY 1, 2, 3, 4, 5
+ORDER BY 1, 2, 3, 4, 5
 """,
         params=("programme", "as_of", "age", "doses"),
         doc="Children of one age with at least the given number of doses recorded.",

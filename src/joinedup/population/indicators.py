@@ -599,7 +599,8 @@ def proportion_rows(
 class Uptake:
     programme: vaccines.Programme
     period: str
-    cells: list[dict[str, Any]]  # the aggregation's rows: neighbourhood, decile, age band, sex
+    cells: list[dict[str, Any]]  # the aggregation's rows: neighbourhood, decile, age band, sex,
+    # ethnic group
     tables: dict[str, Table]
     lowest: Table
 
@@ -631,6 +632,7 @@ def uptake(warehouse: Warehouse, programme: vaccines.Programme, as_of: dt.date) 
             ("imd_decile", "Deprivation decile"),
             ("age_band", "Age band"),
             ("sex", "Sex"),
+            ("ethnic_group", "Ethnic group"),
         )
     }
     return Uptake(programme, period, cells, tables, _lowest(programme, period, cells))
@@ -647,9 +649,30 @@ def _uptake_table(
     names = sorted(totals, key=lambda k: (len(k), k) if dim == "imd_decile" else k)
     x = np.array([totals[k][0] for k in names], dtype=np.float64)
     n = np.array([totals[k][1] for k in names], dtype=np.float64)
-    table = Table(
+    table = _uptake_rows(
         f"uptake-{programme.key}-{dim.replace('_', '-')}",
         f"{programme.name}: uptake by {heading.lower()}, {period}",
+        heading,
+        names,
+        x,
+        n,
+    )
+    table.notes.append(f"{programme.definition} Wilson 95% limits. Small numbers are not shown.")
+    return table
+
+
+def _uptake_rows(
+    key: str,
+    title: str,
+    heading: str,
+    names: list[str],
+    vaccinated: np.ndarray,
+    eligible: np.ndarray,
+) -> Table:
+    """A table of uptake per group with Wilson limits (small numbers hidden)."""
+    table = Table(
+        key,
+        title,
         [
             ("area", heading),
             ("eligible", "Eligible"),
@@ -660,9 +683,8 @@ def _uptake_table(
         ],
     )
     table.rows = proportion_rows(
-        names, x, n, area_key="area", count_key="vaccinated", base_key="eligible"
+        names, vaccinated, eligible, area_key="area", count_key="vaccinated", base_key="eligible"
     )
-    table.notes.append(f"{programme.definition} Wilson 95% limits. Small numbers are not shown.")
     return table
 
 
@@ -679,20 +701,13 @@ def _lowest(programme: vaccines.Programme, period: str, cells: list[dict[str, An
     names = [f"{hood}, decile {decile}" for hood, decile in big[:5]]
     x = np.array([groups[k][0] for k in big[:5]], dtype=np.float64)
     n = np.array([groups[k][1] for k in big[:5]], dtype=np.float64)
-    table = Table(
+    table = _uptake_rows(
         f"uptake-{programme.key}-lowest",
         f"{programme.name}: the five groups with the lowest uptake, {period}",
-        [
-            ("area", "Neighbourhood and deprivation decile"),
-            ("eligible", "Eligible"),
-            ("vaccinated", "Vaccinated"),
-            ("value", "Per cent"),
-            ("lower", "Lower 95% limit"),
-            ("upper", "Upper 95% limit"),
-        ],
-    )
-    table.rows = proportion_rows(
-        names, x, n, area_key="area", count_key="vaccinated", base_key="eligible"
+        "Neighbourhood and deprivation decile",
+        names,
+        x,
+        n,
     )
     table.notes.append("Groups of at least 20 eligible people, lowest uptake first.")
     return table

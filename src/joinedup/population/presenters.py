@@ -273,8 +273,8 @@ def vaccines(report: Report) -> Page:
     page = Page(
         "Vaccine uptake",
         "Uptake of flu, COVID-19 and MMR vaccines by neighbourhood, "
-        "deprivation, age and sex, and the groups with the lowest uptake. Ethnicity is not "
-        "held in the shared record yet, so uptake by ethnic group cannot be shown.",
+        "deprivation, age, sex and ethnic group, and the groups with the lowest uptake. "
+        "Ethnic group is the broad group of the category people gave their GP practice.",
         _as_of(report),
     )
     for u in report.uptake:
@@ -295,7 +295,7 @@ def vaccines(report: Report) -> Page:
             )
         )
         page.blocks.append(Block("Lowest uptake", u.lowest))
-        for dim in ("neighbourhood", "age_band", "sex"):
+        for dim in ("neighbourhood", "age_band", "sex", "ethnic_group"):
             page.blocks.append(Block(u.tables[dim].title, u.tables[dim]))
     return page
 

@@ -82,6 +82,10 @@ def population_report() -> Report:
     manifest = wh.manifest()
     if not manifest or not wh.exists():
         raise NotFound("the warehouse has not been built yet: run joinedup warehouse build")
+    if not wh.is_current():
+        raise NotFound(
+            "the warehouse was built by an earlier version: run joinedup warehouse build"
+        )
     key = (str(wh.root), manifest.get("build"), manifest.get("built_at"))
     with _lock:
         if key not in _cache:

@@ -48,6 +48,7 @@ PERSONS_SCHEMA = pa.schema(
         ("imd_decile", pa.int32()),
         ("neighbourhood", pa.string()),
         ("practice", pa.string()),
+        ("ethnic_group", pa.string()),  # the five broad groups, "Not stated", or null
     ]
 )
 
@@ -142,6 +143,13 @@ class Warehouse:
 
     def exists(self) -> bool:
         return (self.root / "manifest.json").exists() and self.persons_path.exists()
+
+    def is_current(self) -> bool:
+        """True when the files were written with this version's columns (a build by an
+        earlier version lacks some; ``joinedup warehouse build`` rewrites them)."""
+        if not self.exists():
+            return False
+        return set(PERSONS_SCHEMA.names) <= set(pq.read_schema(self.persons_path).names)
 
     def has_reference(self) -> bool:
         return all(self.reference_path(n).exists() for n in REFERENCE_SCHEMAS)

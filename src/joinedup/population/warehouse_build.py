@@ -324,6 +324,26 @@ def _linkage_fingerprint() -> str:
     return digest.hexdigest()[:32]
 
 
+# The NHS Data Dictionary's ethnic categories by the five broad groups of the 2011 census.
+_ETHNIC_GROUPS = {
+    **dict.fromkeys("ABC", "White"),
+    **dict.fromkeys("DEFG", "Mixed or multiple"),
+    **dict.fromkeys("HJKL", "Asian or Asian British"),
+    **dict.fromkeys("MNP", "Black or Black British"),
+    **dict.fromkeys("RS", "Other ethnic group"),
+    "Z": "Not stated",
+}
+
+
+def ethnic_group(category: str) -> str | None:
+    """The broad group of an ethnic category code; None where the record holds none.
+
+    The warehouse keeps only the broad group: the seventeen categories split small
+    neighbourhoods into cells of a handful of people.
+    """
+    return _ETHNIC_GROUPS.get(category.strip().upper()) if category else None
+
+
 def _persons_table(
     warehouse: Warehouse, pseudonyms: Pseudonymiser, as_of: dt.date
 ) -> tuple[pa.Table, int]:
@@ -334,10 +354,18 @@ def _persons_table(
     people = Person.objects.for_system(PURPOSE)
     opted_out = people.filter(opted_out_secondary_use=True).count()
     rows = people.filter(opted_out_secondary_use=False).values_list(
-        "id", "sex", "date_of_birth", "date_of_death", "postcode", "registered_practice__ods_code"
+        "id",
+        "sex",
+        "date_of_birth",
+        "date_of_death",
+        "postcode",
+        "registered_practice__ods_code",
+        "ethnic_category",
     )
     columns: dict[str, list[Any]] = {name: [] for name in PERSONS_SCHEMA.names}
-    for person_id, sex, born, died, postcode, practice in rows.iterator(chunk_size=20_000):
+    for person_id, sex, born, died, postcode, practice, ethnicity in rows.iterator(
+        chunk_size=20_000
+    ):
         lsoa = lsoa_of.get(normalise_postcode(postcode)) if postcode else None
         area = areas.get(lsoa or "")
         died_by = died is not None and died < as_of
@@ -351,6 +379,7 @@ def _persons_table(
         columns["imd_decile"].append(area["imd_decile"] if area else None)
         columns["neighbourhood"].append(area["neighbourhood"] if area else None)
         columns["practice"].append(practice)
+        columns["ethnic_group"].append(ethnic_group(ethnicity))
     return pa.table(columns), opted_out
 
 

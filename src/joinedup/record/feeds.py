@@ -41,6 +41,7 @@ IDENTITY_FIELDS = frozenset(
         "postcode",
         "practice_code",
         "date_of_death",
+        "ethnic_category",
     }
 )
 # Fact fields with a column of their own; any other field is kept in the fact's detail.

@@ -47,6 +47,7 @@ _IDENTITY_UPDATES = [
     "postcode",
     "practice_code",
     "date_of_death",
+    "ethnic_category",
     "delivery_id",
     "received_at",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from itertools import combinations
@@ -63,6 +64,32 @@ def test_a_borough_links_into_people_accurately(borough: Path, tmp_path: Path) -
     assert LinkageRun.objects.count() == 1
     with out.open() as handle:
         assert next(csv.reader(handle)) == ["source", "source_id", "person_id"]
+    assert _ethnicity_agreement(out, borough) >= 0.95
+
+
+def _ethnicity_agreement(links: Path, borough: Path) -> float:
+    """Share of people with a GP record whose ethnic category is the one the truth holds
+    (the GP extract leaves a few per cent as Z, not stated)."""
+    with (borough / "truth" / "identities.csv").open() as handle:
+        truth_of = {
+            f"{r['source']}:{r['source_id']}": r["true_person_id"] for r in csv.DictReader(handle)
+        }
+    with (borough / "truth" / "persons.csv").open() as handle:
+        stated = {r["true_person_id"]: r["ethnic_category"] for r in csv.DictReader(handle)}
+    with links.open() as handle:
+        gp_person = {
+            r["person_id"]: truth_of[f"gp:{r['source_id']}"]
+            for r in csv.DictReader(handle)
+            if r["source"] == "gp" and f"gp:{r['source_id']}" in truth_of
+        }
+    got = dict(
+        Person.objects.for_system("test")
+        .filter(id__in=list(gp_person))
+        .values_list("id", "ethnic_category")
+    )
+    assert set(got.values()) <= set("ABCDEFGHJKLMNPRSZ")
+    agree = sum(got[uuid.UUID(pid)] == stated[true] for pid, true in gp_person.items())
+    return agree / max(len(gp_person), 1)
 
 
 def test_a_new_delivery_links_incrementally_without_touching_the_index(

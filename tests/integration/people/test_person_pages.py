@@ -32,7 +32,7 @@ def test_related_user_sees_the_record_and_the_read_is_audited(
     assert person.family_name.upper() in body
     assert "943" in body or person.nhs_number[:3] in body
     assert response["Cache-Control"] == "no-store"
-    event = AuditEvent.objects.get(person_id=person.id, action="read")
+    event = AuditEvent.objects.get(person_id=person.id, action="read", resource="person.record")
     assert (event.actor_id, event.actor_role, event.channel) == (nurse.pk, "district_nurse", "web")
     assert event.request_id == response["X-Request-ID"]
 
@@ -75,8 +75,13 @@ def test_break_glass_needs_a_reason_then_opens_the_record_and_is_audited(
     page = client.get(granted["Location"])
     assert page.status_code == 200
     assert "You opened this record without a care relationship" in page.content.decode()
-    actions = list(AuditEvent.objects.filter(person_id=person.id).values_list("action", flat=True))
-    assert actions == ["break_glass", "read"]
+    actions = list(AuditEvent.objects.filter(person_id=person.id).values_list("action", "resource"))
+    # the record, then the frailty category read from it for the header (the person is 65+)
+    assert actions == [
+        ("break_glass", "person.record"),
+        ("read", "person.record"),
+        ("read", "population.frailty"),
+    ]
     assert "Collapsed in surgery" in AuditEvent.objects.get(action="break_glass").reason
 
 

@@ -197,3 +197,28 @@ def test_frailty_category_answers_only_for_visible_people_and_audits(
     assert answer == {mine.id: "moderate"}
     assert AuditEvent.objects.filter(resource="population.frailty", person_id=mine.id).count() == 1
     assert not AuditEvent.objects.filter(resource="population.frailty", person_id=other.id).exists()
+
+
+def test_person_header_shows_the_frailty_category_only_for_65_and_over(
+    make_user: Callable[..., Any],
+    make_team: Callable[..., Any],
+    make_person: Callable[..., Any],
+    relate: Callable[..., Any],
+    signed_in: Callable[..., Any],
+) -> None:
+    team = make_team()
+    client = signed_in(make_user(role=Role.DISTRICT_NURSE, teams=[team]))
+    older = make_person(date_of_birth=dt.date(1938, 5, 5))
+    younger = make_person(date_of_birth=dt.date(1988, 5, 5))
+    _findings(older, _codes(13))
+    _findings(younger, _codes(13))
+    for person in (older, younger):
+        relate(person, team, kind=RelationshipKind.CASELOAD)
+
+    older_page = client.get(f"/people/{older.id}/").content.decode()
+    younger_page = client.get(f"/people/{younger.id}/").content.decode()
+
+    assert "Severe frailty" in older_page
+    assert "Not assessed (under 65)" in younger_page
+    assert "frailty" not in younger_page.replace("Frailty (eFI)", "").lower()
+    assert AuditEvent.objects.filter(resource="population.frailty", person_id=older.id).exists()

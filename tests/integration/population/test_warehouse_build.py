@@ -12,7 +12,7 @@ from joinedup.people.linking import link_run
 from joinedup.people.models import Person
 from joinedup.population.pseudonym import Pseudonymiser
 from joinedup.population.warehouse import Warehouse
-from joinedup.population.warehouse_build import reference_load, warehouse_build
+from joinedup.population.warehouse_build import ethnic_group, reference_load, warehouse_build
 from joinedup.record.ingest import ingest_folder
 from joinedup.record.models import Fact
 
@@ -120,3 +120,27 @@ def test_warehouse_holds_no_identifiers(record: Path, tmp_path: Path) -> None:
         assert secret.encode() not in text
     columns = set(pq.read_schema(warehouse.persons_path).names)
     assert not columns & {"nhs_number", "date_of_birth", "postcode", "given_name", "id"}
+
+
+def test_warehouse_keeps_only_the_broad_ethnic_group(record: Path, tmp_path: Path) -> None:
+    people = Person.objects.for_system("test")
+    stated = people.exclude(ethnic_category="").exclude(ethnic_category="Z").first()
+    assert stated is not None, "the GP extract gives most people an ethnic category"
+    warehouse = Warehouse(tmp_path / "wh")
+    reference_load(warehouse=warehouse, folder=record)
+
+    warehouse_build(warehouse=warehouse, pseudonyms=SALT)
+
+    groups = warehouse.sql("SELECT DISTINCT ethnic_group FROM persons").column(0).to_pylist()
+    assert set(groups) - {None} <= {
+        "White",
+        "Mixed or multiple",
+        "Asian or Asian British",
+        "Black or Black British",
+        "Other ethnic group",
+        "Not stated",
+    }
+    assert {"White", "Not stated"} <= set(groups)
+    table = warehouse.sql("SELECT pseudonym, ethnic_group FROM persons").to_pylist()
+    mine = {r["pseudonym"]: r["ethnic_group"] for r in table}[SALT.of(stated.id)]
+    assert mine == ethnic_group(stated.ethnic_category)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from joinedup.population import charts
 from joinedup.population.pseudonym import Pseudonymiser
+from joinedup.population.warehouse_build import ethnic_group
 
 
 @given(st.uuids())
@@ -50,3 +51,21 @@ def test_chart_escapes_labels_and_describes_the_extremes() -> None:
     assert "Highest: <script>, 80 years" in text
     assert "Lowest: B & C, 75.5 years" in text
     assert "1 not shown" in text
+
+
+@pytest.mark.parametrize(
+    ("category", "group"),
+    [
+        ("A", "White"),
+        ("c", "White"),
+        ("F", "Mixed or multiple"),
+        ("J", "Asian or Asian British"),
+        ("N", "Black or Black British"),
+        ("R", "Other ethnic group"),
+        ("Z", "Not stated"),
+        ("", None),
+        ("Q", None),
+    ],
+)
+def test_ethnic_group_of_each_category(category: str, group: str | None) -> None:
+    assert ethnic_group(category) == group

@@ -77,6 +77,9 @@ def make_warehouse(root: Path, *, people: int = 600, seed: int = 3) -> Warehouse
         "imd_decile": [1 + int(w) % 10 for w in which],
         "neighbourhood": [HOODS[int(w) % 3] for w in which],
         "practice": rng.choice(["Z88001", "Z88002"], people).tolist(),
+        "ethnic_group": rng.choice(
+            ["White", "Asian or Asian British", "Not stated"], people
+        ).tolist(),
     }
     wh.persons_write(pa.table(persons))
     for delivery in (1, 2):
