@@ -18,6 +18,7 @@ from rich.console import Console
 
 from joinedup.citizens.cli import app as panel_app
 from joinedup.cli_errors import console, django_command, error_exit, one_line_errors, setup_django
+from joinedup.directory.cli import app as directory_app
 from joinedup.discharge.cli import app as discharge_app
 from joinedup.errors import JoinedUpError
 from joinedup.population.cli import app as indicators_app
@@ -41,6 +42,7 @@ app.add_typer(discharge_app, name="discharge")
 app.add_typer(panel_app, name="panel")
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(workforce_app, name="workforce")
+app.add_typer(directory_app, name="directory")
 
 
 @app.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -131,6 +132,28 @@ def relationship_start(
         person_id=person.id,
     )
     return relationship
+
+
+def relationships_end(
+    *, relationship_ids: Iterable[int], ended_on: date, ended_by: User | None = None
+) -> int:
+    """Close care relationships that are still open on a day: from the day after, the
+    team no longer reaches the person's record through them. Returns how many closed."""
+    open_ones = list(
+        CareRelationship.objects.filter(id__in=list(relationship_ids), ended_on__isnull=True)
+        .select_related("team")
+        .order_by("id")
+    )
+    for relationship in open_ones:
+        relationship.ended_on = ended_on
+        relationship.save(update_fields=["ended_on"])
+        audit_record(
+            actor=ended_by,
+            action=AuditAction.UPDATE,
+            resource=f"relationship:{relationship.kind}:{relationship.team.name}:end",
+            person_id=relationship.person_id,
+        )
+    return len(open_ones)
 
 
 @dataclass(frozen=True)

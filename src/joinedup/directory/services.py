@@ -1,0 +1,364 @@
+"""Writes to the directory: importing a feed, reviewing a service, loading postcodes.
+
+Each write is atomic and audited. An import stores each service in its own savepoint, so
+one record the database refuses is kept back with its reason instead of undoing the rest;
+every record read is either stored or kept back (``ImportProblem``), never dropped.
+A feed is authoritative for the services it sends: their nested records are replaced by
+what the feed holds now. Shared records (organisations, locations, terms) are merged:
+a field the feed leaves empty does not wipe one another feed filled in.
+"""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from django.db import DatabaseError, IntegrityError, models, transaction
+from django.utils import timezone
+
+from joinedup.core.audit import audit_record
+from joinedup.core.models import AuditAction, User
+from joinedup.directory import feeds, geo
+from joinedup.directory.models import (
+    Accessibility,
+    Address,
+    Attribute,
+    Contact,
+    CostOption,
+    Funding,
+    ImportBatch,
+    ImportProblem,
+    Language,
+    Location,
+    Organization,
+    OrganizationIdentifier,
+    Postcode,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+    Taxonomy,
+    TaxonomyTerm,
+)
+from joinedup.directory.selectors import can_review
+from joinedup.errors import AccessDenied, InvalidInput, NotFound
+
+M = TypeVar("M", bound=models.Model)
+CHILDREN: dict[str, type[models.Model]] = {
+    "service_areas": ServiceArea,
+    "languages": Language,
+    "funding": Funding,
+    "cost_options": CostOption,
+    "contacts": Contact,
+}
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    batch_id: int
+    read: int
+    services: int
+    accepted: int
+    rejected: int
+    warnings: int
+
+    def one_line(self) -> str:
+        return (
+            f"import {self.batch_id}: {self.read:,} records read, {self.accepted:,} stored "
+            f"({self.services:,} services), {self.rejected:,} kept back, "
+            f"{self.warnings:,} warnings"
+        )
+
+
+def _merge(model: type[M], fields: dict[str, Any]) -> M:
+    """Create the row, or fill in the fields this feed has a value for."""
+    values = {k: v for k, v in fields.items() if k != "id"}
+    row = model._default_manager.filter(pk=fields["id"]).first()
+    if row is None:
+        return model._default_manager.create(id=fields["id"], **values)
+    changed = [k for k, v in values.items() if v not in (None, "") and getattr(row, k) != v]
+    for key in changed:
+        setattr(row, key, values[key])
+    if changed:
+        row.save(update_fields=changed)
+    return row
+
+
+def _replace(model: type[M], rows: Iterable[dict[str, Any]], **owner: Any) -> set[uuid.UUID]:
+    """Make ``owner``'s rows exactly ``rows`` (by id); returns the ids kept."""
+    ids: set[uuid.UUID] = set()
+    for fields in rows:
+        values = {k: v for k, v in fields.items() if k != "id"}
+        model._default_manager.update_or_create(id=fields["id"], defaults={**values, **owner})
+        ids.add(fields["id"])
+    model._default_manager.filter(**owner).exclude(id__in=ids).delete()
+    return ids
+
+
+def _term(record: feeds.TermRecord) -> TaxonomyTerm:
+    return _merge(TaxonomyTerm, record.fields)
+
+
+def _attribute(record: feeds.AttributeRecord) -> None:
+    _term(record.term)
+    fields = dict(record.fields)
+    Attribute.objects.update_or_create(id=fields.pop("id"), defaults=fields)
+
+
+def _service_store(record: feeds.ServiceRecord, *, source: str) -> Service:
+    fields = dict(record.fields)
+    if record.organization is not None:
+        _merge(Organization, record.organization.fields)
+        for ident in record.organization.identifiers:
+            OrganizationIdentifier.objects.update_or_create(
+                id=ident["id"],
+                defaults={
+                    **{k: v for k, v in ident.items() if k != "id"},
+                    "organization_id": record.organization.fields["id"],
+                },
+            )
+    elif (
+        fields.get("organization_id")
+        and not Organization.objects.filter(pk=fields["organization_id"]).exists()
+    ):
+        raise IntegrityError(f"organization_id {fields['organization_id']} is not in the feed")
+    fields["last_modified"] = fields.get("last_modified") or timezone.now()
+    sid = fields.pop("id")
+    service, _ = Service.objects.update_or_create(id=sid, defaults={**fields, "source": source})
+    for key, model in CHILDREN.items():
+        _replace(model, record.children[key], service=service)
+    sal_ids = set()
+    for place in record.locations:
+        location = _merge(Location, place.fields)
+        _replace(Address, place.addresses, location=location)
+        _replace(Accessibility, place.accessibility, location=location)
+        ServiceAtLocation.objects.update_or_create(
+            id=place.sal_id, defaults={"service": service, "location": location}
+        )
+        sal_ids.add(place.sal_id)
+    ServiceAtLocation.objects.filter(service=service).exclude(id__in=sal_ids).delete()
+    schedules = [
+        {
+            **s,
+            "service_at_location_id": s["service_at_location_id"]
+            if s["service_at_location_id"] in sal_ids
+            else None,
+        }
+        for s in record.children["schedules"]
+    ]
+    _replace(Schedule, schedules, service=service)
+    linked = [a.fields["id"] for a in record.attributes]
+    Attribute.objects.filter(link_id=sid).exclude(id__in=linked).delete()
+    for attribute in record.attributes:
+        _attribute(attribute)
+    return service
+
+
+def _taxonomy_store(record: feeds.TaxonomyRecord) -> None:
+    _merge(Taxonomy, record.fields)
+    for term in record.terms:
+        _term(term)
+
+
+def _keep_back(batch: ImportBatch, problem: feeds.Problem) -> None:
+    ImportProblem.objects.create(
+        batch=batch,
+        where=problem.where[:200],
+        entity=problem.entity[:40],
+        kept_back=problem.kept_back,
+        reasons=problem.reasons,
+        raw=problem.raw,
+    )
+
+
+def _stored(batch: ImportBatch, where: str, entity: str, raw: str, store: Any) -> bool:
+    """Run one record's writes in a savepoint; a refusal is kept back with its reason."""
+    try:
+        with transaction.atomic():
+            store()
+    except (IntegrityError, DatabaseError, ValueError) as exc:
+        _keep_back(
+            batch,
+            feeds.Problem(where, entity, [f"the database refused it: {exc}"[:300]], raw),
+        )
+        return False
+    return True
+
+
+def feed_import(
+    *, feed: feeds.Feed, source: str, filename: str, user: User | None = None
+) -> ImportSummary:
+    """Store a read feed: every record stored or kept back, the batch audited."""
+    with transaction.atomic():
+        batch = ImportBatch.objects.create(
+            source=source[:100], filename=filename[:255], imported_by=user
+        )
+        for problem in feed.problems:
+            _keep_back(batch, problem)
+        refused = 0
+        stored_services = 0
+        for taxonomy in feed.taxonomies:
+            ok = _stored(
+                batch, taxonomy.where, "taxonomy", "", lambda t=taxonomy: _taxonomy_store(t)
+            )
+            refused += not ok
+        for term in feed.terms:
+            refused += not _stored(batch, "term", "taxonomy_term", "", lambda t=term: _term(t))
+        for org in feed.organizations:
+            refused += not _stored(
+                batch,
+                "organization",
+                "organization",
+                "",
+                lambda o=org: _merge(Organization, o.fields),
+            )
+        for attribute in feed.attributes:
+            refused += not _stored(
+                batch, "attribute", "attribute", "", lambda a=attribute: _attribute(a)
+            )
+        for record in feed.services:
+            ok = _stored(
+                batch,
+                record.where,
+                "service",
+                record.raw,
+                lambda r=record: _service_store(r, source=source),
+            )
+            stored_services += ok
+            refused += not ok
+        rejected = feed.rejected + refused
+        batch.records_read = feed.read
+        batch.rejected = rejected
+        whole = (
+            len(feed.services)
+            + len(feed.taxonomies)
+            + len(feed.terms)
+            + len(feed.organizations)
+            + len(feed.attributes)
+        )
+        batch.accepted = whole - refused
+        batch.warnings = feed.warnings
+        batch.save(update_fields=["records_read", "rejected", "accepted", "warnings"])
+        summary = ImportSummary(
+            batch.pk, feed.read, stored_services, batch.accepted, rejected, feed.warnings
+        )
+        audit_record(
+            actor=user,
+            action=AuditAction.CREATE,
+            resource="directory.import",
+            reason=summary.one_line(),
+        )
+    return summary
+
+
+def feed_import_path(*, path: Path, source: str, user: User | None = None) -> ImportSummary:
+    """Read a feed file or package and store it; an unreadable feed is one clear error."""
+    try:
+        feed = feeds.feed_read_path(path, source=source)
+    except feeds.FeedUnreadable as exc:
+        raise InvalidInput(exc.detail, where=exc.where) from None
+    return feed_import(feed=feed, source=source, filename=path.name, user=user)
+
+
+def service_review(*, user: User, service_id: uuid.UUID, note: str = "") -> Service:
+    """The owner (or an administrator) confirms the entry is right today."""
+    found = Service.objects.filter(id=service_id).first()
+    if found is None:
+        raise NotFound("there is no service with that id", where=str(service_id))
+    if not can_review(user, found):
+        # Recorded outside the write's transaction, so the refusal is kept.
+        audit_record(
+            actor=user,
+            action=AuditAction.DENY,
+            resource=f"directory.service:{found.pk}",
+            outcome="denied",
+            reason="not the service's owner",
+        )
+        raise AccessDenied("only the service's owner or an administrator can review it")
+    with transaction.atomic():
+        service = Service.objects.select_for_update().get(id=service_id)
+        service.assured_date = timezone.localdate()
+        service.assurer_email = user.email if feeds._EMAIL.match(user.email or "") else ""
+        service.last_modified = timezone.now()
+        service.save(update_fields=["assured_date", "assurer_email", "last_modified"])
+        audit_record(
+            actor=user,
+            action=AuditAction.REVIEW,
+            resource=f"directory.service:{service.pk}",
+            reason=note[:200] or "reviewed: details confirmed",
+        )
+    return service
+
+
+def service_owner_set(*, service_id: uuid.UUID, owner: User | None, by: User | None) -> None:
+    """Give a service an owner, who is then asked to review it every 3 months."""
+    updated = Service.objects.filter(id=service_id).update(owner=owner)
+    if not updated:
+        raise NotFound("there is no service with that id", where=str(service_id))
+    audit_record(
+        actor=by,
+        action=AuditAction.UPDATE,
+        resource=f"directory.service:{service_id}",
+        reason=f"owner set to {owner.username if owner else 'nobody'}",
+    )
+
+
+@dataclass(frozen=True)
+class PostcodeLoad:
+    loaded: int
+    problems: list[tuple[int, str]]
+
+
+def postcodes_load(*, path: Path) -> PostcodeLoad:
+    """Postcode centroids from a CSV (postcode, latitude, longitude[, lsoa_code])."""
+    if not path.is_file():
+        raise InvalidInput("there is no such file", where=str(path))
+    rows: dict[str, Postcode] = {}
+    problems: list[tuple[int, str]] = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"postcode", "latitude", "longitude"} - set(reader.fieldnames or [])
+        if missing:
+            raise InvalidInput(
+                f"the file has no {', '.join(sorted(missing))} column", where=str(path)
+            )
+        for line, row in enumerate(reader, start=2):
+            parsed = _postcode_row(row)
+            if isinstance(parsed, str):
+                problems.append((line, parsed))
+            else:
+                rows[parsed.postcode] = parsed
+    with transaction.atomic():
+        Postcode.objects.bulk_create(
+            list(rows.values()),
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["postcode"],
+            update_fields=["latitude", "longitude", "lsoa_code"],
+        )
+        audit_record(
+            actor=None,
+            action=AuditAction.UPDATE,
+            resource="directory.postcodes",
+            reason=f"{len(rows):,} postcode centroids loaded, {len(problems):,} kept back",
+        )
+    return PostcodeLoad(len(rows), problems)
+
+
+def _postcode_row(row: dict[str, str]) -> Postcode | str:
+    normal = geo.postcode_normalise(row.get("postcode") or "")
+    if normal is None:
+        return f"postcode {row.get('postcode')!r} is not a UK postcode"
+    try:
+        lat, lon = float(row.get("latitude") or ""), float(row.get("longitude") or "")
+    except ValueError:
+        return f"{normal}: latitude and longitude must be numbers"
+    if not geo.coordinates_valid(lat, lon):
+        return f"{normal}: latitude {lat}, longitude {lon} are not on the globe"
+    return Postcode(
+        postcode=normal, latitude=lat, longitude=lon, lsoa_code=row.get("lsoa_code", "")[:12]
+    )
