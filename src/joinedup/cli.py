@@ -21,6 +21,8 @@ from joinedup.cli_errors import console, django_command, error_exit, one_line_er
 from joinedup.directory.cli import app as directory_app
 from joinedup.discharge.cli import app as discharge_app
 from joinedup.errors import JoinedUpError
+from joinedup.fhir.cli import app as fhir_app
+from joinedup.fhir.cli import token_app
 from joinedup.population.cli import app as indicators_app
 from joinedup.population.warehouse_cli import app as warehouse_app
 from joinedup.synth.cli import synth as synth_command
@@ -43,6 +45,8 @@ app.add_typer(panel_app, name="panel")
 app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(workforce_app, name="workforce")
 app.add_typer(directory_app, name="directory")
+app.add_typer(fhir_app, name="fhir")
+app.add_typer(token_app, name="token")
 
 
 @app.command()

@@ -109,6 +109,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": config.env_str("JOINEDUP_SQLITE_PATH") or str(VAR_DIR / "joinedup.sqlite3"),
+            # Keep each worker's connection (opening one, with its pragmas, costs ~6 ms).
+            "CONN_MAX_AGE": 60,
             "OPTIONS": {
                 # IMMEDIATE makes every write transaction take the lock up front, so two
                 # writers can never fork the audit chain.

@@ -1,0 +1,373 @@
+"""The provider registry: which resource types the API serves, and who serves each.
+
+A provider reads, searches and (where the domain allows) writes one resource type, and
+says which search parameters and interactions it supports; the CapabilityStatement is
+built from the registry, so it can only claim what a provider really does. Other apps
+plug in by registering a provider (``register``), typically a ``ModelProvider`` over their
+own scoped selector and a pure ``<thing>_to_fhir`` mapping function.
+
+A provider must never read person-level rows except through a scoped queryset
+(``visible_to(user)``), and must audit what it returns (``audit_reads``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import F, Q, QuerySet
+
+from joinedup.core.audit import audit_record
+from joinedup.core.models import AuditAction
+from joinedup.errors import AccessDenied, NotFound
+from joinedup.fhir import search as fs
+from joinedup.fhir.errors import NotSupported
+
+if TYPE_CHECKING:
+    from joinedup.core.models import User
+    from joinedup.fhir.auth import Grant
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Context:
+    """One request's caller and the server's base URL (for absolute links)."""
+
+    grant: Grant
+    base: str
+
+    @property
+    def user(self) -> User:
+        return self.grant.user
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A resource as served: its body (meta included), version and whose record it is."""
+
+    resource_type: str
+    logical_id: str
+    body: JSON
+    version: int
+    last_updated: datetime
+    person_id: uuid.UUID | None = None
+
+
+@dataclass
+class SearchPage:
+    resources: list[Resource]
+    total: int | None
+    next_cursor: list[Any] | None
+    rows: list[Any] = field(default_factory=list)  # the model rows, for _include
+
+
+class Provider:
+    """What a resource type's provider offers. Subclasses override what they support."""
+
+    resource_type: str = ""
+    interactions: frozenset[str] = frozenset()
+    profile: str | None = None
+    documentation: str = ""
+
+    @property
+    def search_params(self) -> Mapping[str, fs.SearchParam]:
+        return {}
+
+    @property
+    def patient_param(self) -> str | None:
+        """The reference parameter that puts a resource in a Patient's compartment."""
+        return None
+
+    def read(self, ctx: Context, logical_id: str) -> Resource:  # noqa: ARG002 - the interface
+        raise NotSupported(f"read of {self.resource_type} is not supported")
+
+    def vread(self, ctx: Context, logical_id: str, version: int) -> Resource:  # noqa: ARG002 - the interface
+        raise NotSupported(f"vread of {self.resource_type} is not supported")
+
+    def history(self, ctx: Context, logical_id: str) -> list[Resource]:  # noqa: ARG002 - the interface
+        raise NotSupported(f"history of {self.resource_type} is not supported")
+
+    def search(self, ctx: Context, request: fs.SearchRequest) -> SearchPage:  # noqa: ARG002 - the interface
+        raise NotSupported(f"search of {self.resource_type} is not supported")
+
+    def referenced(self, ctx: Context, page: SearchPage, param: str) -> list[tuple[str, str]]:  # noqa: ARG002 - the interface
+        """The (type, id) pairs that ``param`` points at from the page's rows."""
+        return []
+
+    def read_many(self, ctx: Context, logical_ids: Iterable[str]) -> list[Resource]:  # noqa: ARG002 - the interface
+        return []
+
+    def create(self, ctx: Context, body: JSON) -> Resource:  # noqa: ARG002 - the interface
+        raise NotSupported(f"this server does not store {self.resource_type} resources")
+
+    def update(self, ctx: Context, logical_id: str, body: JSON, if_match: int | None) -> Resource:  # noqa: ARG002 - the interface
+        raise NotSupported(f"this server does not store {self.resource_type} resources")
+
+
+_REGISTRY: dict[str, Provider] = {}
+
+
+def register(provider: Provider) -> None:
+    """Serve a resource type through ``provider`` (the last registration wins)."""
+    if not provider.resource_type:
+        raise ValueError("a provider must name its resource type")
+    _REGISTRY[provider.resource_type] = provider
+
+
+def provider_for(resource_type: str) -> Provider:
+    _ensure_loaded()
+    provider = _REGISTRY.get(resource_type)
+    if provider is None:
+        raise NotSupported(
+            f"this server does not serve {resource_type} resources (see /metadata)",
+            where=resource_type,
+        )
+    return provider
+
+
+def registered() -> dict[str, Provider]:
+    _ensure_loaded()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def _ensure_loaded() -> None:
+    if not _REGISTRY:
+        from joinedup.fhir import resources
+
+        resources.register_all()
+
+
+def audit_reads(ctx: Context, resources: Iterable[Resource], *, label: str) -> None:
+    """One audit event for each person whose record the response shows."""
+    seen: set[uuid.UUID] = set()
+    for resource in resources:
+        if resource.person_id is not None and resource.person_id not in seen:
+            seen.add(resource.person_id)
+            audit_record(
+                actor=ctx.user,
+                action=AuditAction.READ,
+                resource=label,
+                person_id=resource.person_id,
+            )
+
+
+def meta(version: int, last_updated: datetime, profile: str | None) -> JSON:
+    out: JSON = {"versionId": str(version), "lastUpdated": instant(last_updated)}
+    if profile:
+        out["profile"] = [profile]
+    return out
+
+
+def instant(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds")
+
+
+class ModelProvider(Provider):
+    """A read-only provider over a scoped queryset and a pure mapping function.
+
+    ``queryset(user)`` must be scoped (``visible_to``); ``exists(id_value)`` answers, for
+    the audit and the right status, whether a row the user cannot see exists at all.
+    """
+
+    def __init__(
+        self,
+        *,
+        resource_type: str,
+        model: type[models.Model],
+        queryset: Callable[[User], QuerySet[Any]],
+        to_fhir: Callable[[Any], JSON],
+        last_updated_field: str,
+        params: Mapping[str, fs.SearchParam] = {},
+        id_field: str = "pk",
+        person_field: str | None = None,
+        patient_param: str | None = None,
+        exists: Callable[[Any], bool] | None = None,
+        related: tuple[str, ...] = (),
+        profile: str | None = None,
+        documentation: str = "",
+    ) -> None:
+        self.resource_type = resource_type
+        self.model = model
+        self._queryset = queryset
+        self.to_fhir = to_fhir
+        self.last_updated_field = last_updated_field
+        self.id_field = id_field
+        self.person_field = person_field
+        self._patient_param = patient_param
+        self._exists = exists
+        self.related = related
+        self.profile = profile
+        self.documentation = documentation
+        self.interactions = frozenset({"read", "vread", "search-type", "history-instance"})
+        common = {"_id": fs.SearchParam("_id", "token", (id_field,), "The resource's logical id")}
+        if last_updated_field:
+            common["_lastUpdated"] = fs.SearchParam(
+                "_lastUpdated", "date", (last_updated_field,), "When the resource last changed"
+            )
+        self._params = {**common, **params}
+
+    @property
+    def search_params(self) -> Mapping[str, fs.SearchParam]:
+        return self._params
+
+    @property
+    def patient_param(self) -> str | None:
+        return self._patient_param
+
+    # -- reading
+
+    def scoped(self, ctx: Context) -> QuerySet[Any]:
+        rows = self._queryset(ctx.user)
+        if ctx.grant.patient_id is not None:
+            if self.person_field is None:
+                if self._is_person_level():
+                    return rows.none()
+            else:
+                rows = rows.filter(**{self.person_field: ctx.grant.patient_id})
+        return rows.select_related(*self.related) if self.related else rows
+
+    def _is_person_level(self) -> bool:
+        return self._exists is not None
+
+    def _id_value(self, logical_id: str) -> Any:
+        value = fs._typed(self.model, self._id_path(), logical_id)
+        if isinstance(value, fs._NoMatch):
+            return None
+        return value
+
+    def _id_path(self) -> str:
+        pk = self.model._meta.pk
+        return pk.name if self.id_field == "pk" and pk is not None else self.id_field
+
+    def render_rows(self, rows: list[Any]) -> list[Resource]:
+        """Rows as resources (override to fetch version information for a page at once)."""
+        return [self.render(row) for row in rows]
+
+    def render(self, row: Any) -> Resource:
+        body = self.to_fhir(row)
+        moment = _path_value(row, self.last_updated_field)
+        body["meta"] = meta(1, moment, self.profile)
+        person = _path_value(row, self.person_field) if self.person_field else None
+        return Resource(self.resource_type, body["id"], body, 1, moment, person)
+
+    def read(self, ctx: Context, logical_id: str) -> Resource:
+        ctx.grant.require(self.resource_type, "r")
+        value = self._id_value(logical_id)
+        row = None
+        if value is not None:
+            row = self.scoped(ctx).filter(**{self.id_field: value}).first()
+        if row is None:
+            self._refuse(ctx, value)
+        resource = self.render_rows([row])[0]
+        audit_reads(ctx, [resource], label=f"fhir.{self.resource_type}")
+        return resource
+
+    def _refuse(self, ctx: Context, value: Any) -> None:
+        """Not found, or (audited) found but outside the caller's care: the web's rule."""
+        if value is not None and self._exists is not None and self._exists(value):
+            audit_record(
+                actor=ctx.user,
+                action=AuditAction.DENY,
+                resource=f"fhir.{self.resource_type}",
+                outcome="denied",
+                reason="no legitimate relationship",
+            )
+            raise AccessDenied("you have no care relationship with the person this record is about")
+        raise NotFound(f"there is no {self.resource_type} with this id")
+
+    def vread(self, ctx: Context, logical_id: str, version: int) -> Resource:
+        resource = self.read(ctx, logical_id)
+        if version != resource.version:
+            raise NotFound(f"{self.resource_type}/{logical_id} has no version {version}")
+        return resource
+
+    def history(self, ctx: Context, logical_id: str) -> list[Resource]:
+        return [self.read(ctx, logical_id)]
+
+    def read_many(self, ctx: Context, logical_ids: Iterable[str]) -> list[Resource]:
+        if not ctx.grant.allows(self.resource_type, "r"):
+            return []
+        values = [v for v in (self._id_value(i) for i in logical_ids) if v is not None]
+        if not values:
+            return []
+        rows = self.scoped(ctx).filter(**{f"{self.id_field}__in": values})
+        return self.render_rows(list(rows))
+
+    def ordered(self, rows: QuerySet[Any], sort: list[tuple[str, bool]]) -> QuerySet[Any]:
+        keys = [*sort, (self._id_path(), False)]
+        return rows.order_by(
+            *[
+                F(path).desc(nulls_last=True) if desc else F(path).asc(nulls_last=True)
+                for path, desc in keys
+            ]
+        )
+
+    def search(self, ctx: Context, request: fs.SearchRequest) -> SearchPage:
+        ctx.grant.require(self.resource_type, "s")
+        rows = self.scoped(ctx)
+        for condition in request.conditions:
+            rows = rows.filter(condition)
+        total = rows.count() if request.total or request.summary_count else None
+        if request.summary_count or request.count == 0:
+            return SearchPage([], total, None)
+        keys = [*request.sort, (self._id_path(), False)]
+        if request.cursor is not None:
+            rows = rows.filter(fs.after(self.model, keys, request.cursor, "_cursor"))
+        page = list(self.ordered(rows, request.sort)[: request.count + 1])
+        more = len(page) > request.count
+        page = page[: request.count]
+        cursor = None
+        if more and page:
+            cursor = [_path_value(page[-1], path) for path, _ in keys]
+        return SearchPage(self.render_rows(page), total, cursor, page)
+
+    def referenced(
+        self,
+        ctx: Context,  # noqa: ARG002 - the interface
+        page: SearchPage,
+        param: str,
+    ) -> list[tuple[str, str]]:
+        spec = self._params.get(param)
+        if spec is None or spec.type != "reference" or not page.rows:
+            return []
+        ids = {_path_value(row, spec.fields[0]) for row in page.rows}
+        target = spec.targets[0]
+        return [(target, str(value)) for value in ids if value is not None]
+
+    def referring(self, ctx: Context, param: str, ids: list[str]) -> list[Resource]:
+        """Resources whose ``param`` points at one of ``ids`` (for _revinclude)."""
+        spec = self._params.get(param)
+        if (
+            spec is None
+            or spec.type != "reference"
+            or not ctx.grant.allows(self.resource_type, "s")
+        ):
+            return []
+        condition = fs.NOTHING
+        for one in ids:
+            condition |= fs.condition(spec, "", one, model=self.model, where=param)
+        rows = self.ordered(self.scoped(ctx).filter(condition), [])[: fs.MAX_COUNT]
+        return self.render_rows(list(rows))
+
+    def compartment(self, ctx: Context, person_id: uuid.UUID) -> list[Resource]:
+        """Every resource of this type in one (already opened) person's compartment."""
+        if self.person_field is None or not ctx.grant.allows(self.resource_type, "r"):
+            return []
+        rows = self.scoped(ctx).filter(Q(**{self.person_field: person_id}))
+        return self.render_rows(list(self.ordered(rows, [])))
+
+
+def _path_value(row: Any, path: str | None) -> Any:
+    if path is None:
+        return None
+    value = row
+    for part in path.split("__"):
+        if value is None:
+            return None
+        value = getattr(value, part)
+    return value
