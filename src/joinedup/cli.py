@@ -16,7 +16,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from joinedup.carehomes.cli import app as carehomes_app
 from joinedup.citizens.cli import app as panel_app
+from joinedup.citizens.cli import register_app as citizens_app
 from joinedup.cli_errors import console, django_command, error_exit, one_line_errors, setup_django
 from joinedup.directory.cli import app as directory_app
 from joinedup.discharge.cli import app as discharge_app
@@ -46,6 +48,8 @@ app.add_typer(warehouse_app, name="warehouse")
 app.add_typer(workforce_app, name="workforce")
 app.add_typer(directory_app, name="directory")
 app.add_typer(fhir_app, name="fhir")
+app.add_typer(carehomes_app, name="carehomes")
+app.add_typer(citizens_app, name="citizens")
 app.add_typer(token_app, name="token")
 
 

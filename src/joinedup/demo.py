@@ -80,12 +80,14 @@ def demo_prepare(
 
 def _module_demos() -> list[Callable[..., None]]:
     """Each module's own demonstration data, loaded once the people and teams exist."""
+    from joinedup.carehomes.demo import demo_load as carehomes
+    from joinedup.citizens.demo import demo_load as citizens
     from joinedup.directory.demo import demo_load as directory
     from joinedup.population.demo import demo_load as population
     from joinedup.portfolio.demo import demo_load as portfolio
     from joinedup.workforce.demo import demo_load as workforce
 
-    return [population, directory, workforce, portfolio]
+    return [population, directory, workforce, carehomes, portfolio, citizens]
 
 
 def _demo_caseloads(per_team: int = 40) -> None:

@@ -122,6 +122,21 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Mail (the citizens' register sends confirmation and manage links). Outside production the
+# messages are printed to the console; production sends through the named SMTP server.
+DEFAULT_FROM_EMAIL = config.env_str("JOINEDUP_EMAIL_FROM") or "joinedup <no-reply@localhost>"
+EMAIL_HOST = config.env_str("JOINEDUP_EMAIL_HOST") or ""
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = config.env_int("JOINEDUP_EMAIL_PORT", default=587, minimum=1)
+    EMAIL_HOST_USER = config.env_str("JOINEDUP_EMAIL_USER") or ""
+    EMAIL_HOST_PASSWORD = config.env_str("JOINEDUP_EMAIL_PASSWORD") or ""
+    EMAIL_USE_TLS = True
+elif PRODUCTION:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"  # logged as not sent
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "core:sign-in"

@@ -1,6 +1,7 @@
 """The `joinedup panel` commands: fair panel selection from the borough's CSV files.
 
-The lead registers ``app`` as ``joinedup panel``. This module only parses options,
+The lead registers ``app`` as ``joinedup panel`` and ``register_app`` as
+``joinedup citizens`` (imports and housekeeping of the register). This module only parses options,
 calls the kernel (joinedup.citizens.selection) and writes files; it holds no selection
 logic. Errors: InvalidInput -> one line, exit 2; InfeasibleQuotas -> the relaxation
 report on stderr, exit 4.
@@ -14,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from joinedup.cli_errors import error_exit
+from joinedup.cli_errors import django_command, error_exit
 from joinedup.errors import JoinedUpError
 
 app = typer.Typer(help="Select citizens' panels fairly (sortition).", no_args_is_help=True)
@@ -103,3 +104,100 @@ def replay(audit: Annotated[Path, typer.Argument(help="An audit.json written by 
         typer.echo("joinedup panel: " + "; ".join(problems), err=True)
         raise typer.Exit(7)
     typer.echo(f"joinedup panel: replayed and verified {len(record['panel'])} members")
+
+
+# `joinedup citizens`: the register's housekeeping (the lead registers ``register_app``).
+register_app = typer.Typer(
+    help="The citizens' register: imports and housekeeping.", no_args_is_help=True
+)
+
+
+@register_app.command("import")
+@django_command
+def register_import(
+    file: Annotated[Path, typer.Argument(help="A .csv or .xlsx file with a header row.")],
+) -> None:
+    """Import volunteers; every row is accepted or kept back with its reason."""
+    from joinedup.citizens.imports import volunteers_import
+    from joinedup.errors import InvalidInput
+
+    if not file.is_file():
+        raise InvalidInput("there is no such file", where=str(file))
+    result = volunteers_import(name=file.name, content=file.read_bytes(), user=None)
+    for problem in result.problems:
+        typer.echo(f"line {problem.line}: {problem.field}: {problem.reason}", err=True)
+    batch = result.batch
+    typer.echo(
+        f"joinedup citizens: import {batch.pk}: {batch.rows_read:,} rows read, "
+        f"{result.added:,} added, {result.updated:,} updated, "
+        f"{batch.rows_read - batch.rows_accepted:,} kept back"
+    )
+
+
+@register_app.command("purge-unconfirmed")
+@django_command
+def purge_unconfirmed(
+    days: Annotated[int, typer.Option(help="Erase online sign-ups unconfirmed this long.")] = 30,
+) -> None:
+    """Erase online sign-ups never confirmed (the confirmation email promises it)."""
+    from joinedup.citizens.services import volunteers_purge_unconfirmed
+
+    erased = volunteers_purge_unconfirmed(days=days)
+    typer.echo(f"joinedup citizens: erased {erased:,} sign-ups unconfirmed after {days} days")
+
+
+@register_app.command("draw")
+@django_command
+def register_draw(
+    name: Annotated[str, typer.Option(help="The panel's name.")],
+    quotas: Annotated[Path, typer.Option(help="Quota CSV in either dialect.")],
+    size: Annotated[int, typer.Option(help="Panel size k.")],
+    user: Annotated[str, typer.Option(help="The engagement officer drawing it (username).")],
+    neighbourhood: Annotated[
+        str, typer.Option(help="Neighbourhood code; empty for the whole borough.")
+    ] = "",
+    kind: Annotated[str, typer.Option(help="focus_group, survey or representation.")] = (
+        "focus_group"
+    ),
+    method: Annotated[str, typer.Option(help="leximin | maximin | nash | legacy.")] = "leximin",
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the draw (random if not given).")
+    ] = None,
+    public: Annotated[bool, typer.Option(help="Publish 1,000 panels for a public draw.")] = False,
+) -> None:
+    """Draw a panel from the register, as the staff page does, for pools too large to
+    solve within a web request; the panel then appears on the Panels page."""
+    from joinedup.citizens import panels
+    from joinedup.citizens.selection.dialects import read_text
+    from joinedup.core.models import Neighbourhood, User
+    from joinedup.errors import InvalidInput
+
+    officer = User.objects.filter(username=user, is_active=True).first()
+    if officer is None:
+        raise InvalidInput("there is no active user with that name", where="--user")
+    hood = None
+    if neighbourhood:
+        hood = Neighbourhood.objects.filter(code=neighbourhood).first()
+        if hood is None:
+            raise InvalidInput("there is no neighbourhood with that code", where="--neighbourhood")
+    text = read_text(quotas, "quotas")
+    from joinedup.citizens.selection import parse_quotas
+
+    request = panels.DrawRequest(
+        name=name,
+        kind=kind,
+        neighbourhood=hood,
+        features=tuple(parse_quotas(text).features),
+        quotas_csv=text,
+        size=size,
+        method=method,
+        seed=seed,
+        public=public,
+    )
+    panel = panels.panel_draw(user=officer, request=request)
+    report = panel.report
+    typer.echo(
+        f"joinedup citizens: panel {panel.pk} drawn: {report['method']} over "
+        f"{report['pool_size']:,} volunteers, min probability {report['min_probability']:.6f} "
+        f"(k/n {report['equal_share']:.6f}) in {report['seconds']:.1f} s"
+    )

@@ -36,6 +36,7 @@ class Permission(StrEnum):
     MANAGE_CITIZENS = "manage_citizens"
     VIEW_WORKFORCE = "view_workforce"
     MANAGE_PORTFOLIO = "manage_portfolio"
+    MANAGE_CARE_HOMES = "manage_care_homes"  # the care-home register and its alignment
     VIEW_DIRECTORY = "view_directory"
     MANAGE_USERS = "manage_users"
     VIEW_AUDIT = "view_audit"
@@ -55,13 +56,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.DISTRICT_NURSE: _DIRECT_CARE,
     Role.SOCIAL_WORKER: _DIRECT_CARE,
     Role.OCCUPATIONAL_THERAPIST: _DIRECT_CARE,
-    Role.CARE_COORDINATOR: _DIRECT_CARE,
+    # Care coordinators run the care-home scheme day to day: the register and its alignment.
+    Role.CARE_COORDINATOR: _DIRECT_CARE | {Permission.MANAGE_CARE_HOMES},
     Role.DISCHARGE_COORDINATOR: _DIRECT_CARE | {Permission.VIEW_DISCHARGE},
     Role.ANALYST: frozenset({Permission.VIEW_POPULATION, Permission.VIEW_DIRECTORY}),
     Role.ENGAGEMENT_OFFICER: frozenset({Permission.MANAGE_CITIZENS, Permission.VIEW_DIRECTORY}),
     Role.WORKFORCE_LEAD: frozenset({Permission.VIEW_WORKFORCE, Permission.VIEW_DIRECTORY}),
     Role.PORTFOLIO_OFFICER: frozenset(
-        {Permission.MANAGE_PORTFOLIO, Permission.VIEW_POPULATION, Permission.VIEW_DIRECTORY}
+        {
+            Permission.MANAGE_PORTFOLIO,
+            Permission.MANAGE_CARE_HOMES,  # the care-home programme is one of the portfolio's
+            Permission.VIEW_POPULATION,
+            Permission.VIEW_DIRECTORY,
+        }
     ),
     # Administrators run the platform; they do not read care records.
     Role.ADMINISTRATOR: frozenset(
@@ -72,6 +79,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.REVIEW_LINKS,
             Permission.VIEW_DELIVERIES,
             Permission.VIEW_DIRECTORY,
+            Permission.MANAGE_CARE_HOMES,
             Permission.VIEW_WORKFORCE,  # staff records, not care records
         }
     ),

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from joinedup.carehomes.selectors import care_home_residents
 from joinedup.core.access import permission_required, person_data, require_user
 from joinedup.core.audit import audit_record
 from joinedup.core.models import AuditAction, User
@@ -68,6 +69,7 @@ def person_detail(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
             "medications": record_selectors.current_medications(user=user, person=person),
             "safeguarding": record_selectors.safeguarding_flag(user=user, person=person),
             "frailty": _frailty(user=user, person=person),
+            "care_home": care_home_residents([person.id]).get(person.id, ""),
             "source_counts": [(s, SOURCE_LABELS[s], n) for s, n in sorted(counts.items())],
             "kinds": FactKind.choices,
             "chosen": chosen,

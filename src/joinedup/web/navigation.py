@@ -51,6 +51,13 @@ MODULES = (
         "Referrals through one front door, caseloads, care plans and MDT meetings.",
     ),
     Module(
+        "carehomes",
+        "Care homes",
+        "carehomes:home",
+        Permission.VIEW_DIRECTORY,
+        "Care homes, their aligned GP practices, the alignment planner and home-round lists.",
+    ),
+    Module(
         "discharge",
         "Discharge",
         "discharge:home",
