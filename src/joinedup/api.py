@@ -8,6 +8,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
+from joinedup.discharge.api import router as discharge_router
 from joinedup.errors import InvalidInput, JoinedUpError, NotSignedIn
 from joinedup.people.api import router as people_router
 from joinedup.web.errors import error_response
@@ -47,3 +48,4 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("/people/", people_router)
+api.add_router("/discharge/", discharge_router)

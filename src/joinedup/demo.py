@@ -79,15 +79,19 @@ def demo_prepare(
 
 
 def _module_demos() -> list[Callable[..., None]]:
-    """Each module's own demonstration data, loaded once the people and teams exist."""
+    """Each module's own demonstration data, loaded once the people and teams exist.
+
+    In this order: the care-home register needs the homes' organisations (workforce syncs
+    them), and the discharge build flags care-home residents from the register."""
     from joinedup.carehomes.demo import demo_load as carehomes
     from joinedup.citizens.demo import demo_load as citizens
     from joinedup.directory.demo import demo_load as directory
+    from joinedup.discharge.demo import demo_load as discharge
     from joinedup.population.demo import demo_load as population
     from joinedup.portfolio.demo import demo_load as portfolio
     from joinedup.workforce.demo import demo_load as workforce
 
-    return [population, directory, workforce, carehomes, portfolio, citizens]
+    return [population, directory, workforce, carehomes, discharge, portfolio, citizens]
 
 
 def _demo_caseloads(per_team: int = 40) -> None:

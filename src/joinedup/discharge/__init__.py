@@ -1,8 +1,9 @@
-"""Discharge to Assess: the capacity simulator now, the tracker and delay metrics later.
+"""Discharge to Assess: the tracker, the delay metrics and the capacity planner.
 
-``joinedup.discharge.simulation`` is a plain NumPy kernel (no Django): it simulates the
-flow from hospital through discharge pathways 1-3 and answers "how much capacity keeps
-delays down". ``joinedup.discharge.cli`` exposes it as ``joinedup discharge simulate``.
-The Django app (models, tracker, web pages, XLSX export, saved scenarios) comes later and
-must call the kernel, never re-implement it.
+``models``/``services``/``selectors``/``views`` are the tracker, built from the hospital
+feed in the record (``services.tracker_build``) and kept current by the hub's board.
+``metrics`` is the pure NumPy kernel of NHS England's delay measures. ``planner`` fits
+the simulator's inputs from the record and asks ``joinedup.discharge.simulation`` (a
+plain NumPy kernel, no Django) the capacity questions; ``cli`` exposes the kernel as
+``joinedup discharge simulate``. Nothing here re-implements the simulation.
 """

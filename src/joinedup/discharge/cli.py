@@ -1,11 +1,16 @@
-"""`joinedup discharge simulate`: the capacity simulator from the command line.
+"""`joinedup discharge`: the tracker build and the capacity simulator from the command line.
 
-Two forms. With options only, it runs one queue (the building block of the pathway
-model) and can be checked against Erlang B and C. With SCENARIO_FILE (TOML or JSON, see
-docs/discharge-simulator.md) it runs the three-pathway model from today's census, and
-optionally the least capacity per pathway for a target mean delay and the trade-off
-curve. ``--json`` prints one JSON object on stdout; progress and the one-line summary go
-to stderr. The lead registers ``app`` as ``joinedup discharge``.
+`joinedup discharge build` builds the tracker from every hospital delivery not built yet
+(``services.tracker_build``; a second run does nothing) and ends with its one-line
+summary.
+
+`joinedup discharge simulate` has two forms. With options only, it runs one queue (the
+building block of the pathway model) and can be checked against Erlang B and C. With
+SCENARIO_FILE (TOML or JSON, see docs/discharge-simulator.md) it runs the three-pathway
+model from today's census, and optionally the least capacity per pathway for a target
+mean delay and the trade-off curve. ``--json`` prints one JSON object on stdout;
+progress and the one-line summary go to stderr. ``app`` is registered as
+``joinedup discharge``.
 
 It must hold no simulation logic (that is ``joinedup.discharge.simulation``) and never
 show a traceback for bad input: errors are InvalidInput, one line and exit code 2.
@@ -26,7 +31,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from joinedup.cli_errors import one_line_errors
+from joinedup.cli_errors import django_command, one_line_errors
 from joinedup.discharge.simulation import (
     BAND_LABELS,
     Exponential,
@@ -55,13 +60,14 @@ from joinedup.errors import InvalidInput
 from joinedup.progress import RichProgress
 
 app = typer.Typer(
-    help="Discharge to Assess: simulate pathway capacity and discharge delays.",
+    help="Discharge to Assess: build the tracker; simulate pathway capacity and delays.",
     no_args_is_help=True,
 )
 _err = Console(stderr=True, soft_wrap=True, highlight=False)
 _out = Console(soft_wrap=True, highlight=False)
 F = TypeVar("F", bound=Callable[..., Any])
 DAYS_PER_YEAR = 365.0
+_SHOWN = 20  # values kept back printed one per line; the rest are counted
 
 
 class StayKind(StrEnum):
@@ -76,7 +82,22 @@ class Criterion(StrEnum):
 
 @app.callback()
 def discharge() -> None:
-    """Discharge to Assess: simulate pathway capacity and discharge delays."""
+    """Discharge to Assess: build the tracker; simulate pathway capacity and delays."""
+
+
+@app.command("build")
+@django_command
+def build() -> None:
+    """Build the tracker from the hospital deliveries not built yet (safe to re-run)."""
+    from joinedup.discharge import services
+
+    progress = RichProgress(_err) if _err.is_terminal else None
+    summary = services.tracker_build(progress=progress)
+    for spell_id, reason in summary.kept_back[:_SHOWN]:
+        _err.print(f"kept back: spell {spell_id}: {reason}")
+    if len(summary.kept_back) > _SHOWN:
+        _err.print(f"... and {len(summary.kept_back) - _SHOWN:,} more values kept back")
+    typer.echo(f"joinedup: {summary.one_line()}")
 
 
 @app.command()
