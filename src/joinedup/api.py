@@ -10,6 +10,7 @@ from ninja.security import django_auth
 
 from joinedup.discharge.api import router as discharge_router
 from joinedup.errors import InvalidInput, JoinedUpError, NotSignedIn
+from joinedup.neighbourhoods.api import router as neighbourhoods_router
 from joinedup.people.api import router as people_router
 from joinedup.web.errors import error_response
 
@@ -49,3 +50,4 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("/people/", people_router)
 api.add_router("/discharge/", discharge_router)
+api.add_router("/neighbourhoods/", neighbourhoods_router)

@@ -25,6 +25,7 @@ from joinedup.discharge.cli import app as discharge_app
 from joinedup.errors import JoinedUpError
 from joinedup.fhir.cli import app as fhir_app
 from joinedup.fhir.cli import token_app
+from joinedup.neighbourhoods.cli import app as neighbourhoods_app
 from joinedup.population.cli import app as indicators_app
 from joinedup.population.warehouse_cli import app as warehouse_app
 from joinedup.synth.cli import synth as synth_command
@@ -50,6 +51,7 @@ app.add_typer(directory_app, name="directory")
 app.add_typer(fhir_app, name="fhir")
 app.add_typer(carehomes_app, name="carehomes")
 app.add_typer(citizens_app, name="citizens")
+app.add_typer(neighbourhoods_app, name="neighbourhoods")
 app.add_typer(token_app, name="token")
 
 

@@ -87,11 +87,21 @@ def _module_demos() -> list[Callable[..., None]]:
     from joinedup.citizens.demo import demo_load as citizens
     from joinedup.directory.demo import demo_load as directory
     from joinedup.discharge.demo import demo_load as discharge
+    from joinedup.neighbourhoods.demo import demo_load as neighbourhoods
     from joinedup.population.demo import demo_load as population
     from joinedup.portfolio.demo import demo_load as portfolio
     from joinedup.workforce.demo import demo_load as workforce
 
-    return [population, directory, workforce, carehomes, discharge, portfolio, citizens]
+    return [
+        population,
+        neighbourhoods,
+        directory,
+        workforce,
+        carehomes,
+        discharge,
+        portfolio,
+        citizens,
+    ]
 
 
 def _demo_caseloads(per_team: int = 40) -> None:

@@ -31,10 +31,13 @@ from joinedup.discharge.models import (
     PathwayChange,
     PlannerScenario,
     ReadyEpisode,
+    ReferralStatus,
     Source,
     Stay,
 )
 from joinedup.errors import AccessDenied, NotFound
+from joinedup.neighbourhoods import services as neighbourhood_services
+from joinedup.neighbourhoods.models import ReferralStatus as NeighbourhoodReferralStatus
 from joinedup.people import services as people_services
 from joinedup.people.models import Person, RelationshipKind
 
@@ -281,7 +284,30 @@ def community_referral_needed(
             resource=f"discharge.community-referral:pathway-{pathway}",
             person_id=stay.person_id,
         )
+        _front_door_send(referral, stay)
     return referral
+
+
+def _front_door_send(referral: CommunityReferral, stay: Stay) -> None:
+    """Send it through the neighbourhood front door, which routes it to the patient's
+    neighbourhood team. What the front door could not send stays a draft there, and the
+    referral here stays waiting with the draft's reference."""
+    if stay.person_id is None:
+        return
+    person = Person.objects.for_system(BUILD).get(id=stay.person_id)
+    hubs = _hub_teams()
+    hub = f"{hubs[0].name}, {hubs[0].organisation.name}" if hubs else "Hospital discharge hub"
+    sent = neighbourhood_services.referral_from_discharge(
+        person=person,
+        pathway=referral.pathway,
+        ready_on=referral.ready_on,
+        hub=hub,
+        ward=stay.ward_name or stay.ward_code,
+    )
+    referral.front_door_reference = sent.reference
+    if sent.status != NeighbourhoodReferralStatus.DRAFT:
+        referral.status = ReferralStatus.SENT
+    referral.save(update_fields=["front_door_reference", "status"])
 
 
 def _referral_if_due(stay: Stay, episode: ReadyEpisode, actor: User | None = None) -> None:

@@ -48,7 +48,10 @@ class PersonHeader:
         )
 
 
-_KINDS = dict(FactKind.choices)
+# What a timeline row's kind and source read as: the record's facts, and the neighbourhood
+# teams' MDT minutes (joinedup.neighbourhoods.selectors.timeline_rows).
+_KINDS = {**dict(FactKind.choices), "mdt_minutes": "MDT discussion"}
+_SOURCES = {**SOURCE_LABELS, "neighbourhoods": "Neighbourhood team"}
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class TimelineEntry:
             kind=kind,
             title=row["display"] or row["code"] or kind,
             detail=_detail(row),
-            source=SOURCE_LABELS.get(row["source"], row["source"]),
+            source=_SOURCES.get(row["source"], row["source"]),
             organisation=row["organisation"],
         )
 

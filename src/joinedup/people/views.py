@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +16,7 @@ from joinedup.core.audit import audit_record
 from joinedup.core.models import AuditAction, User
 from joinedup.core.roles import Permission
 from joinedup.errors import InvalidInput
+from joinedup.neighbourhoods import selectors as neighbourhood_selectors
 from joinedup.people import linking, selectors, services
 from joinedup.people.models import Person
 from joinedup.people.presenters import PersonHeader, TimelineEntry
@@ -61,10 +63,7 @@ def person_detail(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
             "person": PersonHeader.of(person, today=timezone.localdate()),
             "relationships": selectors.person_relationships(person=person),
             "break_glass": selectors.live_break_glass(user=user, person=person),
-            "timeline": [
-                TimelineEntry.of(f)
-                for f in record_selectors.timeline(user=user, person=person, only=chosen)
-            ],
+            "timeline": [TimelineEntry.of(row) for row in _timeline(user, person, chosen)],
             "problems": record_selectors.active_problems(user=user, person=person),
             "medications": record_selectors.current_medications(user=user, person=person),
             "safeguarding": record_selectors.safeguarding_flag(user=user, person=person),
@@ -75,6 +74,15 @@ def person_detail(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
             "chosen": chosen,
         },
     )
+
+
+def _timeline(user: User, person: Person, chosen: TimelineFilter) -> list[dict[str, Any]]:
+    """The record's facts and, unfiltered, the neighbourhood teams' MDT minutes, newest first."""
+    rows = list(record_selectors.timeline(user=user, person=person, only=chosen))
+    if not chosen.sources and not chosen.kinds:
+        rows += neighbourhood_selectors.timeline_rows(user=user, person=person)
+        rows.sort(key=lambda row: row["occurred_at"], reverse=True)
+    return rows
 
 
 _FRAILTY_LABELS = {

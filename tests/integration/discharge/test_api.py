@@ -57,7 +57,7 @@ def test_api_updates_a_stay_and_the_board_shows_it(coordinator: User, inpatient:
     row = rows[0]
     assert row["days_waiting"] == 4
     assert row["reason"]["owner_label"] == "Adult social care"
-    assert row["community_referral"] == "waiting"
+    assert row["community_referral"] == "sent"  # through the neighbourhood front door
     assert row["name"] == "Testgiven APIWAITING"
     assert AuditEvent.objects.filter(
         person_id=inpatient.person_id, resource="discharge.stay.api"

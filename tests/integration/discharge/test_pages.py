@@ -15,6 +15,7 @@ from joinedup.core.models import AuditEvent, Team, User
 from joinedup.core.roles import Role
 from joinedup.discharge import planner, services
 from joinedup.discharge.models import CommunityReferral, DelayReason, PlannerScenario, Stay
+from joinedup.neighbourhoods.models import Referral
 from joinedup.people.models import CareRelationship, Person
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +65,11 @@ def test_coordinator_records_readiness_pathway_and_delay_and_it_shows_everywhere
     assert "BEDWAITING" in board
     assert "Pathway 1: awaiting care and support at home to start" in board
     assert CommunityReferral.objects.filter(stay=inpatient, pathway=1).count() == 1
+    owed = CommunityReferral.objects.get(stay=inpatient, pathway=1)
+    front_door = Referral.objects.for_system("test").get(person_id=inpatient.person_id)
+    assert (owed.status, owed.front_door_reference) == ("sent", front_door.reference)
+    assert (front_door.status, front_door.urgency) == ("received", "urgent")
+    assert front_door.reason.startswith("Discharge to Assess, pathway 1")
     reason = DelayReason.objects.get(stay=inpatient)
     assert (reason.owner, reason.recorded_by) == ("community", coordinator)
     assert AuditEvent.objects.filter(

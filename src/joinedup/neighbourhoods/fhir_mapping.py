@@ -1,0 +1,211 @@
+"""Neighbourhood records as FHIR R4 JSON: CarePlan, CareTeam, Task and ServiceRequest.
+
+Pure mapping: each function takes rows the caller has already read through the access
+boundary and returns a dict that validates as ``fhir.resources.R4B`` (the tests check it).
+They read no database beyond the rows' own foreign keys and write no audit: the FHIR
+facade that calls them does both. People are referenced as ``Patient/<person id>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from joinedup.core.models import Team, User
+from joinedup.neighbourhoods.models import (
+    CarePlan,
+    Referral,
+    ReferralStatus,
+    Task,
+    TaskStatus,
+)
+
+IDENTIFIER_SYSTEM = "https://joinedup.invalid/fhir/identifier"
+ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
+NEED_SYSTEM = "https://joinedup.invalid/fhir/CodeSystem/referral-need"
+
+
+def _instant(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _patient(person_id: object) -> dict[str, str]:
+    return {"reference": f"Patient/{person_id}"}
+
+
+def _name(user: User) -> str:
+    return user.get_full_name() or user.username
+
+
+def careplan_to_fhir(plan: CarePlan) -> dict[str, Any]:
+    """The shared care plan: goals as contained Goals, actions as activities with who does
+    them, "what matters to me", the contingency plan and the review date as notes."""
+    subject = _patient(plan.person_id)
+    goals = [
+        {
+            "resourceType": "Goal",
+            "id": f"goal-{goal['id']}",
+            "lifecycleStatus": "active",
+            "description": {"text": goal["text"]},
+            "subject": subject,
+        }
+        for goal in plan.goals
+    ]
+    notes = [{"text": f"What matters to me: {plan.what_matters}"}]
+    if plan.contingency:
+        notes.append({"text": f"Contingency plan: {plan.contingency}"})
+    resource: dict[str, Any] = {
+        "resourceType": "CarePlan",
+        "id": str(plan.pk),
+        "meta": {"versionId": str(plan.version), "lastUpdated": _instant(plan.updated_at)},
+        "status": "active",
+        "intent": "plan",
+        "title": "Shared care plan",
+        "subject": subject,
+        "note": notes,
+    }
+    if goals:
+        resource["contained"] = goals
+        resource["goal"] = [{"reference": f"#{g['id']}"} for g in goals]
+    if plan.actions:
+        resource["activity"] = [_activity(action) for action in plan.actions]
+    if plan.review_on:
+        resource["period"] = {"end": plan.review_on.isoformat()}
+        notes.append({"text": f"Review by {plan.review_on.isoformat()}"})
+    return resource
+
+
+def _activity(action: dict[str, str]) -> dict[str, Any]:
+    return {
+        "detail": {
+            "status": "in-progress",
+            "description": action["text"],
+            "performer": [
+                {"display": f"{action['responsible']}, {action['organisation']}".strip(", ")}
+            ],
+        }
+    }
+
+
+def careteam_to_fhir(
+    *,
+    person_id: object,
+    team: Team,
+    members: Sequence[User],
+    key_worker: User | None = None,
+) -> dict[str, Any]:
+    """The team caring for one person: its members by role, the key worker first."""
+    ordered = ([key_worker] if key_worker else []) + [m for m in members if m != key_worker]
+    participants = []
+    for member in ordered:
+        role = member.role_label + (" (key worker)" if member == key_worker else "")
+        participant: dict[str, Any] = {
+            "role": [{"text": role}],
+            "member": {"display": _name(member)},
+        }
+        if member.organisation is not None:
+            participant["onBehalfOf"] = {
+                "identifier": {"system": ODS_SYSTEM, "value": member.organisation.ods_code},
+                "display": member.organisation.name,
+            }
+        participants.append(participant)
+    resource: dict[str, Any] = {
+        "resourceType": "CareTeam",
+        "id": f"careteam-{team.pk}-{person_id}",
+        "status": "active",
+        "name": team.name,
+        "subject": _patient(person_id),
+        "managingOrganization": [
+            {
+                "identifier": {"system": ODS_SYSTEM, "value": team.organisation.ods_code},
+                "display": team.organisation.name,
+            }
+        ],
+    }
+    if participants:
+        resource["participant"] = participants
+    return resource
+
+
+TASK_STATUS = {
+    TaskStatus.OPEN: "requested",
+    TaskStatus.DONE: "completed",
+    TaskStatus.CANCELLED: "cancelled",
+}
+
+
+def task_to_fhir(task: Task) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Task",
+        "id": str(task.pk),
+        "status": TASK_STATUS[TaskStatus(task.status)],
+        "intent": "order",
+        "description": task.title,
+        "authoredOn": _instant(task.created_at),
+        "owner": {"display": _name(task.owner)},
+        "restriction": {"period": {"end": _day(task.due_on)}},
+    }
+    if task.person_id is not None:
+        resource["for"] = _patient(task.person_id)
+    if task.completed_at is not None:
+        resource["executionPeriod"] = {"end": _instant(task.completed_at)}
+    if task.detail:
+        resource["note"] = [{"text": task.detail}]
+    return resource
+
+
+def _day(day: date) -> str:
+    return day.isoformat()
+
+
+REFERRAL_STATUS = {
+    ReferralStatus.DRAFT: "draft",
+    ReferralStatus.RECEIVED: "active",
+    ReferralStatus.TRIAGED: "active",
+    ReferralStatus.REDIRECTED: "active",
+    ReferralStatus.ACCEPTED: "active",
+    ReferralStatus.CLOSED: "completed",
+}
+
+
+def servicerequest_to_fhir(referral: Referral) -> dict[str, Any]:
+    """A front-door referral: who it is for, what is needed, how urgently, and the team it
+    is with now (the performer)."""
+    subject = (
+        _patient(referral.person_id)
+        if referral.person_id
+        else {"display": referral.display_name or "Not yet identified"}
+    )
+    resource: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "id": str(referral.pk),
+        "identifier": [{"system": IDENTIFIER_SYSTEM, "value": referral.reference}],
+        "status": REFERRAL_STATUS[ReferralStatus(referral.status)],
+        "intent": "order",
+        "subject": subject,
+    }
+    if referral.urgency:
+        resource["priority"] = "urgent" if referral.urgency == "urgent" else "routine"
+    if referral.need:
+        resource["code"] = {
+            "coding": [
+                {
+                    "system": NEED_SYSTEM,
+                    "code": referral.need,
+                    "display": referral.get_need_display(),
+                }
+            ],
+            "text": referral.get_need_display(),
+        }
+    if referral.reason:
+        resource["reasonCode"] = [{"text": referral.reason}]
+    if referral.received_at:
+        resource["authoredOn"] = _instant(referral.received_at)
+    if referral.referrer_name:
+        resource["requester"] = {"display": referral.referrer_name}
+    if referral.team is not None:
+        resource["performer"] = [{"display": referral.team.name}]
+    if referral.safeguarding:
+        resource["note"] = [{"text": "Safeguarding concern raised by the referrer"}]
+    return resource
