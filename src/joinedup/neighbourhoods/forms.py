@@ -36,6 +36,7 @@ REFERRAL_FIELDS = (
     "safeguarding",
     "reason",
     "consent",
+    "directory_service",  # a service the referrer chose in the service directory (its id)
 )
 _POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}$")
 OLDEST = date(1900, 1, 1)

@@ -11,6 +11,7 @@ import json
 import uuid
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,6 +23,7 @@ from joinedup.core.access import permission_required, person_data, require_user
 from joinedup.core.audit import audit_record
 from joinedup.core.models import AuditAction, Neighbourhood, Team, User
 from joinedup.core.roles import Permission
+from joinedup.directory import selectors as directory_selectors
 from joinedup.errors import InvalidInput, NotFound
 from joinedup.neighbourhoods import forms, pdf, selectors, services
 from joinedup.neighbourhoods.errors import FieldProblems, PlanConflict
@@ -114,10 +116,23 @@ def _remember_draft(request: HttpRequest, referral: Referral) -> None:
         request.session[_DRAFTS] = [*kept[-9:], str(referral.draft_token)]
 
 
+def _chosen_service(form: dict[str, str]) -> directory_selectors.Hit | None:
+    """The directory service the referrer chose, if it is still in the directory."""
+    chosen = form.get("directory_service", "")
+    if not chosen:
+        return None
+    try:
+        return directory_selectors.service_summary(chosen)
+    except NotFound:
+        form["directory_service"] = ""
+        return None
+
+
 def _refer_context(
     form: dict[str, str], token: str, problems: list[tuple[str, str]], request: HttpRequest
 ) -> dict[str, Any]:
     return {
+        "service": _chosen_service(form),
         "form": form,
         "token": token,
         "problems": problems,
@@ -138,6 +153,8 @@ def refer(request: HttpRequest) -> HttpResponse:
         form = dict(draft.form) if draft else {}
         if user is not None and not form.get("referrer_name"):
             form["referrer_name"] = user.get_full_name()
+        if user is not None and request.GET.get("directory_service"):
+            form["directory_service"] = request.GET["directory_service"][:40]
         token = str(draft.draft_token) if draft else ""
         return _page(request, "refer", _refer_context(form, token, [], request))
     posted = {k: request.POST.get(k, "") for k in forms.REFERRAL_FIELDS}
@@ -146,6 +163,10 @@ def refer(request: HttpRequest) -> HttpResponse:
         form=posted, user=user, token=existing.draft_token if existing else None
     )
     _remember_draft(request, referral)
+    if request.POST.get("action") == "directory" and user is not None:
+        back = f"{reverse('neighbourhoods:refer')}?draft={referral.draft_token}"
+        query = urlencode({"return_to": back, "postcode": posted.get("postcode", "")})
+        return redirect(f"{reverse('directory:home')}?{query}")
     if request.POST.get("action") == "draft":
         return _page(
             request,
@@ -235,6 +256,7 @@ def _referral_page(
         "referral",
         {
             "referral": referral,
+            "service": _chosen_service(dict(referral.form)),
             "row": ReferralRow.of(referral),
             "events": list(referral.events.select_related("from_team", "to_team", "by")),
             "acts": acts,

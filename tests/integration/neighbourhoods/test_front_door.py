@@ -255,3 +255,53 @@ def test_routing_rules_are_edited_by_administrators_only(
     assert rule.max_age == 17
     assert rule.team == place.heatons
     assert AuditEvent.objects.filter(resource=f"neighbourhoods.routing_rule:{rule.pk}").exists()
+
+
+def test_a_professional_suggests_a_directory_service_and_the_team_sees_it(
+    place, signed_in: Callable[[User], Client], referral_form: Form
+) -> None:
+    from joinedup.directory.models import Organization, Service
+
+    service = Service.objects.create(
+        name="Steady Steps falls prevention",
+        description="Strength and balance classes",
+        status="active",
+        organization=Organization.objects.create(name="Age Well", description="A charity"),
+        last_modified=timezone.now(),
+    )
+    gp = signed_in(place.gp)
+
+    to_directory = gp.post("/neighbourhoods/refer/", {**referral_form(), "action": "directory"})
+    draft = Referral.objects.for_system("test").latest("id")
+    back = gp.get(
+        f"/neighbourhoods/refer/?draft={draft.draft_token}&directory_service={service.id}"
+    ).content.decode()
+    sent = _send(
+        gp,
+        {**referral_form(), "token": str(draft.draft_token), "directory_service": str(service.id)},
+    )
+    nurse_view = (
+        signed_in(place.nurse).get(f"/neighbourhoods/referrals/{sent.pk}/").content.decode()
+    )
+
+    assert to_directory.status_code == 302
+    assert to_directory["Location"].startswith("/directory/?return_to=")
+    assert str(draft.draft_token) in to_directory["Location"]
+    assert "You suggested <strong>Steady Steps falls prevention</strong>" in back
+    assert sent.pk == draft.pk
+    assert sent.form["directory_service"] == str(service.id)
+    assert "Service suggested by the referrer" in nurse_view
+    assert "Steady Steps falls prevention" in nurse_view
+
+
+def test_a_directory_service_that_is_gone_is_dropped_from_the_form(
+    place, signed_in: Callable[[User], Client]
+) -> None:
+    page = (
+        signed_in(place.gp)
+        .get("/neighbourhoods/refer/?directory_service=00000000-0000-0000-0000-000000000000")
+        .content.decode()
+    )
+
+    assert "You suggested" not in page
+    assert "Find a service in the directory" in page
