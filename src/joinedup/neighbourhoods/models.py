@@ -263,6 +263,7 @@ class CaseloadEntry(models.Model):
     next_review_on = models.DateField(null=True, blank=True)
     started_on = models.DateField()
     ended_on = models.DateField(null=True, blank=True)
+    end_reason = models.CharField(max_length=300, blank=True)  # why they left the caseload
     referral = models.ForeignKey(
         Referral, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -536,6 +536,42 @@ def caseload_update(
     return entry
 
 
+@transaction.atomic
+def caseload_end(*, user: User, entry_id: int, reason: str) -> CaseloadEntry:
+    """Take a person off the team's caseload: the entry closes today with its reason, and
+    the caseload relationship ends today (the team keeps the record through today, and
+    after that only through any other relationship it has with the person)."""
+    entry = (
+        CaseloadEntry.objects.visible_to(user)
+        .filter(id=entry_id, ended_on__isnull=True)
+        .select_related("team", "person")
+        .first()
+    )
+    if entry is None:
+        raise NotFound("there is no such open caseload entry that you can see")
+    require_member(user, entry.team)
+    if len(reason.strip()) < 3:
+        raise FieldProblems([("end_reason", "Say why the person is leaving the caseload")])
+    today = timezone.localdate()
+    entry.ended_on, entry.end_reason = today, reason.strip()[:300]
+    entry.save(update_fields=["ended_on", "end_reason"])
+    people_services.relationship_end_for(
+        person=entry.person,
+        team=entry.team,
+        kind=RelationshipKind.CASELOAD,
+        ended_on=today,
+        ended_by=user,
+    )
+    _audit(
+        user,
+        AuditAction.UPDATE,
+        f"neighbourhoods.caseload:{entry.team_id}:end",
+        entry.person_id,
+        reason=entry.end_reason,
+    )
+    return entry
+
+
 def caseload_risk_refresh(
     *, user: User, team: Team, entries: Sequence[CaseloadEntry] | None = None
 ) -> int:

@@ -474,7 +474,15 @@ def entry(request: HttpRequest, entry_id: int) -> HttpResponse:
     user = require_user(request)
     found = selectors.caseload_entry(user=user, entry_id=entry_id)
     problems: list[tuple[str, str]] = []
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "end":
+        try:
+            services.caseload_end(
+                user=user, entry_id=found.pk, reason=request.POST.get("end_reason", "")
+            )
+            return redirect("neighbourhoods:caseload", team_id=found.team_id)
+        except FieldProblems as exc:
+            problems = exc.problems
+    elif request.method == "POST":
         post = request.POST
         try:
             services.caseload_update(

@@ -156,6 +156,21 @@ def relationships_end(
     return len(open_ones)
 
 
+def relationship_end_for(
+    *,
+    person: Person,
+    team: Team,
+    kind: RelationshipKind,
+    ended_on: date,
+    ended_by: User | None = None,
+) -> int:
+    """Close the team's open relationships of one kind with a person (see relationships_end)."""
+    ids = CareRelationship.objects.filter(
+        person=person, team=team, kind=kind, ended_on__isnull=True
+    ).values_list("id", flat=True)
+    return relationships_end(relationship_ids=list(ids), ended_on=ended_on, ended_by=ended_by)
+
+
 @dataclass(frozen=True)
 class SearchResult:
     by: str  # "nhs_number", "name_and_date_of_birth" or "postcode"

@@ -321,3 +321,39 @@ def test_packages_of_care_and_their_totals(
     assert by_hood[0].label == "Central"
     assert by_hood[0].hours == 10.5
     assert "PACKAGE" not in client.get("/neighbourhoods/packages/").content.decode()
+
+
+def test_taking_someone_off_the_caseload_keeps_the_reason_and_ends_access_after_today(
+    place, make_person: Callable[..., Person], signed_in: Callable[[User], Client]
+) -> None:
+    from joinedup.people.models import CareRelationship, RelationshipKind
+
+    person = make_person()
+    CareRelationship.objects.create(person=person, team=place.central, kind="care_team")
+    entry = services.caseload_add(
+        user=place.nurse, team=place.central, person_id=person.id, reason="Wound care"
+    )
+    nurse = signed_in(place.nurse)
+    url = f"/neighbourhoods/caseload/{entry.pk}/"
+
+    refused = nurse.post(url, {"action": "end", "end_reason": ""})
+    done = nurse.post(url, {"action": "end", "end_reason": "Goals met: wound healed"})
+
+    assert refused.status_code == 400
+    assert "Say why the person is leaving the caseload" in refused.content.decode()
+    assert done.status_code == 302
+    entry.refresh_from_db()
+    assert (entry.ended_on, entry.end_reason) == (timezone.localdate(), "Goals met: wound healed")
+    relationship = CareRelationship.objects.get(
+        person=person, team=place.central, kind=RelationshipKind.CASELOAD
+    )
+    assert relationship.ended_on == timezone.localdate()
+    assert AuditEvent.objects.filter(
+        person_id=person.id, resource=f"neighbourhoods.caseload:{place.central.pk}:end"
+    ).exists()
+    caseload = nurse.get(f"/neighbourhoods/teams/{place.central.pk}/caseload/").content.decode()
+    assert person.family_name.upper() not in caseload.upper()
+    again = services.caseload_add(
+        user=place.nurse, team=place.central, person_id=person.id, reason="New wound"
+    )
+    assert again.pk != entry.pk
