@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from timing import table_row, time_ms
+from timing import on_scratch_sqlite, table_row, time_ms
 
 
 def _copy(feed: list[dict[str, object]], n: int) -> list[dict[str, object]]:
@@ -129,15 +127,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=10)
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "joinedup.settings")
-    os.environ.pop("DATABASE_URL", None)
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["JOINEDUP_SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
-        rows = run(args.people, args.copies, Path(tmp))
-    print("| operation | runs | median ms | p95 ms |")
-    print("|---|---|---|---|")
-    for row in rows:
-        print(row)
+    on_scratch_sqlite(lambda folder: run(args.people, args.copies, folder))
 
 
 if __name__ == "__main__":

@@ -14,14 +14,11 @@ Prints a markdown table for docs/benchmarks.md. Target: caseload and agenda unde
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import uuid
 from datetime import date, timedelta
-from pathlib import Path
 
-from timing import table_row, time_ms
+from timing import on_scratch_sqlite, table_row, time_ms
 
 CASELOAD = 2000
 
@@ -191,14 +188,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=295_000)
     args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "joinedup.settings")
-    os.environ.pop("DATABASE_URL", None)
-    with tempfile.TemporaryDirectory() as tmp:
-        os.environ["JOINEDUP_SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
-        rows = run(args.people)
-    print("| operation | runs | median ms | p95 ms |")
-    print("|---|---|---|---|")
-    print("\n".join(rows))
+    on_scratch_sqlite(lambda _folder: run(args.people))
 
 
 if __name__ == "__main__":
