@@ -219,7 +219,10 @@ def _chiang(
     variance = _variance(d, rate, q, width, a, survivors, expectancy)
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1 (e.g. 0.95), got {confidence}")
-    half = NormalDist().inv_cdf(0.5 + confidence / 2) * np.sqrt(variance)
+    # Tiny areas (deaths near or above the population of a band) can give a negative
+    # variance: their interval is NaN, and the interval-width rule suppresses them.
+    with np.errstate(invalid="ignore"):
+        half = NormalDist().inv_cdf(0.5 + confidence / 2) * np.sqrt(variance)
     return expectancy, expectancy - half, expectancy + half, variance, survivors
 
 
