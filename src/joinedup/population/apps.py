@@ -5,3 +5,8 @@ class PopulationConfig(AppConfig):
     name = "joinedup.population"
     label = "population"
     verbose_name = "Population health"
+
+    def ready(self) -> None:
+        from joinedup.population.measures import register
+
+        register()

@@ -177,3 +177,23 @@ def test_person_header_flags_a_care_home_resident_only(
 
     assert f"Lives in a care home: {home.name}" in resident_page
     assert "Lives in a care home" not in neighbour_page
+
+
+def test_portfolio_measure_is_the_share_of_homes_aligned(
+    make_home: Callable[..., CareHome], make_practice: Callable[..., Organisation]
+) -> None:
+    from joinedup.carehomes.measures import register
+    from joinedup.portfolio.measures import measure_current
+
+    register()  # as the app does when it starts (other tests may have emptied the registry)
+    assert measure_current("care_homes_aligned_percent").state == "not_measured"
+    practice = make_practice()
+    make_home(practice=practice)
+    make_home(practice=practice)
+    make_home()
+
+    reading = measure_current("care_homes_aligned_percent")
+
+    assert reading.value is not None
+    assert reading.value.value == 66.7
+    assert reading.value.note == "2 of 3 care homes in the register"

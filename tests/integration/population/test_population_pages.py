@@ -222,3 +222,28 @@ def test_person_header_shows_the_frailty_category_only_for_65_and_over(
     assert "Not assessed (under 65)" in younger_page
     assert "frailty" not in younger_page.replace("Frailty (eFI)", "").lower()
     assert AuditEvent.objects.filter(resource="population.frailty", person_id=older.id).exists()
+
+
+def test_portfolio_measures_come_from_the_current_build_or_not_at_all(
+    warehouse_dir: Path, tmp_path: Path
+) -> None:
+    from joinedup.population import measures as population_measures
+    from joinedup.population import selectors as population_selectors
+    from joinedup.portfolio.measures import measure_current as reading
+
+    population_measures.register()  # as the app does when it starts
+    report = population_selectors.population_report()
+    male_gap = next(g for g in report.gaps if g.sex == "male")
+
+    gap = reading("life_expectancy_gap_years_male")
+    flu = reading("flu_uptake_65plus_gap_deciles")
+    admissions = reading("emergency_admissions_per_1000_65plus")
+    with override_settings(WAREHOUSE_DIR=str(tmp_path / "none")):
+        nothing = [compute() for _, _, _, compute in population_measures.MEASURES]
+
+    assert gap.value is not None
+    assert gap.value.value == round(male_gap.sii, 1)
+    assert flu.value is not None
+    assert flu.value.value >= 0
+    assert admissions.state == "measured"
+    assert nothing == [None, None, None, None]
