@@ -1,4 +1,5 @@
-"""The neighbourhood teams' resources on the FHIR facade: CarePlan, Task, ServiceRequest.
+"""The neighbourhood teams' resources on the FHIR facade: CarePlan, CareTeam, Task,
+ServiceRequest.
 
 Each is read-only over FHIR, through the same scoped querysets as the web pages (so the
 same people are visible, and every read is audited by the facade). Registered when the
@@ -7,6 +8,7 @@ app is ready, after the FHIR app's own providers.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from joinedup.fhir import providers
@@ -15,10 +17,11 @@ from joinedup.neighbourhoods.fhir_mapping import (
     REFERRAL_STATUS,
     TASK_STATUS,
     careplan_to_fhir,
+    careteam_to_fhir,
     servicerequest_to_fhir,
     task_to_fhir,
 )
-from joinedup.neighbourhoods.models import CarePlan, Referral, Task
+from joinedup.neighbourhoods.models import CarePlan, CaseloadEntry, Referral, Task
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -48,6 +51,40 @@ def _plans(user: User) -> QuerySet[CarePlan]:
     return CarePlan.objects.visible_to(user)
 
 
+def _caseload(user: User) -> QuerySet[CaseloadEntry]:
+    return (
+        CaseloadEntry.objects.visible_to(user)
+        .select_related("team__organisation", "key_worker__organisation")
+        .prefetch_related("team__members__organisation")
+    )
+
+
+def _care_team(entry: CaseloadEntry) -> dict[str, Any]:
+    """A team's caseload entry for a person, as the CareTeam caring for them (its id is the
+    entry's: a person has one open entry per team)."""
+    body = careteam_to_fhir(
+        person_id=entry.person_id,
+        team=entry.team,
+        members=list(entry.team.members.all()),
+        key_worker=entry.key_worker,
+    )
+    body["id"] = str(entry.pk)
+    if entry.ended_on is not None:
+        body["status"] = "inactive"
+    return body
+
+
+class _CareTeamProvider(providers.ModelProvider):
+    """Caseload entries as CareTeams; an entry whose risk was never worked out is dated
+    from the day it started."""
+
+    def render(self, row: Any) -> providers.Resource:
+        moment = row.risk_updated_at or datetime.combine(row.started_on, time.min, tzinfo=UTC)
+        body = self.to_fhir(row)
+        body["meta"] = providers.meta(1, moment, self.profile)
+        return providers.Resource(self.resource_type, body["id"], body, 1, moment, row.person_id)
+
+
 def _tasks(user: User) -> QuerySet[Task]:
     return Task.objects.visible_to(user).select_related("owner")
 
@@ -70,6 +107,23 @@ def register() -> None:
             person_field="person_id",
             patient_param="patient",
             documentation="The shared care plan (one per person, versioned in the app); read-only.",
+        )
+    )
+    providers.register(
+        _CareTeamProvider(
+            resource_type="CareTeam",
+            model=CaseloadEntry,
+            queryset=_caseload,
+            to_fhir=_care_team,
+            last_updated_field="risk_updated_at",
+            params={"patient": _patient("person_id"), "subject": _patient("person_id")},
+            id_field="id",
+            person_field="person_id",
+            patient_param="patient",
+            documentation=(
+                "The neighbourhood team caring for a person (from its caseload), its members "
+                "and key worker; read-only. lastUpdated is when its risk was last worked out."
+            ),
         )
     )
     providers.register(

@@ -222,6 +222,10 @@ def test_fhir_facade_serves_care_plans_and_tasks_to_the_care_team_only(
         body["_status"] = response.status_code
         return body
 
+    entry = services.caseload_add(
+        user=place.nurse, team=place.central, person_id=person.id, reason="Frailty"
+    )
+    care_team = fhir(place.nurse, f"CareTeam?patient={person.id}")
     read = fhir(place.nurse, f"CarePlan/{plan.pk}")
     tasks = fhir(place.nurse, f"Task?patient={person.id}&status=requested")
     types = {r["type"] for r in fhir(place.nurse, "metadata")["rest"][0]["resource"]}  # type: ignore[index]
@@ -232,5 +236,10 @@ def test_fhir_facade_serves_care_plans_and_tasks_to_the_care_team_only(
     entries = tasks["entry"]
     assert isinstance(entries, list)
     assert [e["resource"]["description"] for e in entries] == ["Check the stairlift"]
-    assert {"CarePlan", "Task", "ServiceRequest"} <= types
+    assert {"CarePlan", "CareTeam", "Task", "ServiceRequest"} <= types
+    teams = care_team["entry"]
+    assert isinstance(teams, list)
+    assert [e["resource"]["id"] for e in teams] == [str(entry.pk)]
+    assert FhirCareTeam.model_validate(teams[0]["resource"])
+    assert teams[0]["resource"]["name"] == place.central.name
     assert stranger["_status"] == 404  # not hers to see: as if it did not exist

@@ -51,14 +51,33 @@ class ColumnSet:
             self._matrix = np.vstack(self.columns)
         return self._matrix
 
-    def search(self, weights: FloatArray, above: float, *, starts: int = 12) -> int:
-        """Local search from the best few panels; add those worth more than ``above``."""
+    def search(
+        self, weights: FloatArray, above: float, *, starts: int = 12, targeted: int = 0
+    ) -> int:
+        """Local search from the best few panels; add those worth more than ``above``.
+
+        With ``targeted``, also one search per heaviest-weighted type (up to that many),
+        from the best panel holding it and never swapping it out: the master gets
+        improving panels for many of its tight types at once, so it is re-solved far
+        less often (each re-solve of the degenerate master is the expensive step).
+        """
         if not self.columns:
             return 0
         mat = self.matrix()
+        value = mat @ weights
         added = 0
-        for j in np.argsort(-(mat @ weights))[:starts]:
+        for j in np.argsort(-value)[:starts]:
             c = local_search(self.space, mat[j], weights)
+            if float(c @ weights) > above and self.add(c):
+                added += 1
+        heavy = np.flatnonzero(weights > 0)
+        for t in heavy[np.argsort(-weights[heavy], kind="stable")][:targeted]:
+            holding = np.flatnonzero(mat[:, t] > 0)
+            if not len(holding):
+                continue
+            c = local_search(
+                self.space, mat[holding[np.argmax(value[holding])]], weights, keep=int(t)
+            )
             if float(c @ weights) > above and self.add(c):
                 added += 1
         return added

@@ -50,9 +50,16 @@ class SwapSpace:
         )
 
 
-def _best_swap(space: SwapSpace, c: IntArray, w: FloatArray) -> tuple[int, int, float]:
-    """The best improving (out, in) swap from composition ``c``, or gain <= 0."""
+def _best_swap(
+    space: SwapSpace, c: IntArray, w: FloatArray, keep: int = -1
+) -> tuple[int, int, float]:
+    """The best improving (out, in) swap from composition ``c``, or gain <= 0.
+
+    Type ``keep`` (if >= 0) is never swapped out.
+    """
     outs = np.flatnonzero((c > 0) & space.removable)
+    if keep >= 0:
+        outs = outs[outs != keep]
     if not len(outs):
         return -1, -1, 0.0
     ins = np.flatnonzero((c < space.upper) & (w > w[outs].min() + 1e-12))
@@ -82,11 +89,12 @@ def _best_swap(space: SwapSpace, c: IntArray, w: FloatArray) -> tuple[int, int, 
     return int(outs[i]), int(ins[j]), float(g[i, j])
 
 
-def local_search(space: SwapSpace, start: IntArray, w: FloatArray) -> IntArray:
-    """Best-improvement swaps from ``start`` until none improves ``w @ c``."""
+def local_search(space: SwapSpace, start: IntArray, w: FloatArray, *, keep: int = -1) -> IntArray:
+    """Best-improvement swaps from ``start`` until none improves ``w @ c``; type ``keep``
+    (if >= 0) stays in."""
     c = start.copy()
     for _ in range(MAX_SWAPS):
-        out, into, gain = _best_swap(space, c, w)
+        out, into, gain = _best_swap(space, c, w, keep)
         if gain <= 1e-12:
             break
         c[out] -= 1

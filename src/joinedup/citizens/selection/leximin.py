@@ -33,6 +33,9 @@ GAP = 1e-7  # a round stops when the proven bound is within this of z
 DUAL_FIX = 1e-6  # a normalised dual above this fixes its type
 SLACK = 1e-9  # fixed probabilities are enforced to within this
 MAX_ITERATIONS = 20_000
+TARGETED = 36  # extra local searches per master solve, one per heaviest-dual type ...
+TARGETED_FROM = 300  # ... on instances with at least this many types (measured: below it
+# the master re-solves are cheap and the extra searches cost more than they save)
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,8 @@ class _Master:
 
     def solve(self, method: Literal["ipm", "simplex"], unfixed: np.ndarray) -> _Round:
         res = self.lp.solve(method)
+        if not res.optimal and method == "simplex":
+            res = self.lp.solve("ipm")  # a stalled warm simplex: the IPM starts afresh
         if not res.optimal:
             raise RuntimeError(f"LEXIMIN master LP ended {res.status}")
         inst = self.columns.instance
@@ -124,12 +129,13 @@ def _solve_round(
     crossover for strictly complementary duals, and the exact pricing program.
     """
     columns, inst = master.columns, master.columns.instance
+    targeted = TARGETED if inst.num_types >= TARGETED_FROM else 0
     method: Literal["ipm", "simplex"] = "simplex"
     for solves in range(1, MAX_ITERATIONS + 1):
         rnd = master.solve(method, unfixed)
         weights = rnd.y / inst.multiplicity
         mu = float((columns.matrix() @ weights).max())
-        if columns.search(weights, mu + GAP):
+        if columns.search(weights, mu + GAP, targeted=targeted):
             master.sync()
             method = "simplex"
             continue
