@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils.html import escape
+from markupsafe import escape
 from tests.integration.citizens.helpers import everyone
 
 from joinedup.citizens import panels
