@@ -159,6 +159,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LOCKOUT_ATTEMPTS = config.env_int("JOINEDUP_LOCKOUT_ATTEMPTS", default=5, minimum=1)
 LOCKOUT_MINUTES = config.env_int("JOINEDUP_LOCKOUT_MINUTES", default=15, minimum=1)
 BREAK_GLASS_MINUTES = config.env_int("JOINEDUP_BREAK_GLASS_MINUTES", default=240, minimum=5)
+# Posts an hour from one address to each public form (front door, citizens' register).
+PUBLIC_FORM_POSTS_PER_HOUR = config.env_int(
+    "JOINEDUP_PUBLIC_FORM_POSTS_PER_HOUR", default=30, minimum=1
+)
 
 # OpenID Connect (NHS Care Identity Service 2 speaks OIDC); off unless an issuer is set.
 OIDC_ISSUER = (config.env_str("JOINEDUP_OIDC_ISSUER") or "").rstrip("/")
@@ -194,7 +198,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = config.env_bool("JOINEDUP_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = 31_536_000 if PRODUCTION else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
-if config.env_bool("JOINEDUP_BEHIND_PROXY", default=False):
+BEHIND_PROXY = config.env_bool("JOINEDUP_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LANGUAGE_CODE = "en-gb"

@@ -39,6 +39,7 @@ from joinedup.citizens.models import (
     YesNo,
 )
 from joinedup.citizens.selection.errors import InfeasibleQuotas
+from joinedup.core import throttle
 from joinedup.core.access import permission_required, require_user
 from joinedup.core.audit import audit_record
 from joinedup.core.models import AuditAction, Neighbourhood, User
@@ -89,6 +90,7 @@ def _volunteer_page(
 def join(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _volunteer_page(request, "citizens/join.jinja", {"v": {}})
+    throttle.hit_request("citizens-join", request)
     values = _form_values(request)
     cleaned = services.clean(request.POST, values["interests"])
     if not cleaned.ok:
@@ -135,6 +137,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 def manage_request(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "citizens/manage_request.jinja", {"email": "", "errors": {}})
+    throttle.hit_request("citizens-link", request)
     email = request.POST.get("email", "").strip()
     if "@" not in email:
         errors = {"email": "Enter the email address you joined with"}
@@ -144,6 +147,7 @@ def manage_request(request: HttpRequest) -> HttpResponse:
             {"email": email, "errors": errors, "page_error": True},
             status=400,
         )
+    throttle.hit("citizens-link-email", email)
     services.manage_link_send(email=email, site=_site(request))
     return render(
         request,

@@ -1,5 +1,6 @@
 """The platform's own tables: organisations, neighbourhoods, teams, users, sign-in
-throttling, break-glass grants and the append-only, hash-chained audit trail.
+throttling, public-form rate windows, break-glass grants and the append-only,
+hash-chained audit trail.
 
 Nothing here holds clinical data. Person identifiers appear only as opaque
 UUIDs (in audit events and break-glass grants), never as names or NHS numbers.
@@ -117,6 +118,30 @@ class SignInThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.failures} failed sign-ins for {self.username}"
+
+
+class RateWindow(models.Model):
+    """How many times one client used one public form in one fixed window of time.
+
+    The client is an HMAC of its address (or of an email address), never the address
+    itself, so the table holds nothing that identifies anyone.
+    """
+
+    scope = models.CharField(max_length=40)
+    client = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["scope", "client", "window_start"], name="one_count_per_window"
+            )
+        ]
+        indexes: ClassVar = [models.Index(fields=["window_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.count} uses of {self.scope} from {self.window_start:%Y-%m-%d %H:%M}"
 
 
 class BreakGlassReason(models.TextChoices):

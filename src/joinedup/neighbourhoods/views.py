@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from joinedup.core import throttle
 from joinedup.core.access import permission_required, person_data, require_user
 from joinedup.core.audit import audit_record
 from joinedup.core.models import AuditAction, Neighbourhood, Team, User
@@ -157,6 +158,8 @@ def refer(request: HttpRequest) -> HttpResponse:
             form["directory_service"] = request.GET["directory_service"][:40]
         token = str(draft.draft_token) if draft else ""
         return _page(request, "refer", _refer_context(form, token, [], request))
+    if user is None:
+        throttle.hit_request("front-door", request)
     posted = {k: request.POST.get(k, "") for k in forms.REFERRAL_FIELDS}
     existing = _own_draft(request, request.POST.get("token", ""))
     referral = services.referral_draft_save(

@@ -55,10 +55,15 @@ def as_platform_error(exc: BaseException) -> JoinedUpError:
 def error_response(request: HttpRequest, error: JoinedUpError) -> HttpResponse:
     path = request.path
     if path.startswith("/fhir/"):
-        return _fhir_outcome(request, error)
-    if path.startswith(("/api/", "/openreferral/")):
-        return _problem(request, error)
-    return _html(request, error)
+        response = _fhir_outcome(request, error)
+    elif path.startswith(("/api/", "/openreferral/")):
+        response = _problem(request, error)
+    else:
+        response = _html(request, error)
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, int):
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def _problem(request: HttpRequest, error: JoinedUpError) -> HttpResponse:
