@@ -1,9 +1,10 @@
 """The partnership's workforce baseline: staff in post and the funded establishment.
 
-About 12,000 staff across the acute trust, community services, mental health trust,
-GP practices, council social care, hospice and care homes, by staff group, role,
-band, contract, WTE and demographics; and per organisation and staff group the
-funded WTE, so the workforce module can show gaps (vacancies).
+About 12,000 staff in post, and those who left in the two years before the extract,
+across the acute trust, community services, mental health trust, GP practices, council
+social care, hospice and care homes, by staff group, role, band, contract, WTE and
+demographics; and per organisation and staff group the funded WTE, so the workforce
+module can show gaps (vacancies) and turnover.
 
 It must never describe a real member of staff: names are not generated at all.
 """
@@ -162,10 +163,28 @@ VACANCY_RATE = {
 for Care 2023/24: care workers ~10%); others 5%."""
 
 
+LEAVER_RATE = {"Care and support": 0.26, "Social work": 0.15, "Family support": 0.15}
+"""Leavers a year as a share of staff in post (NHS England's leaver rate is about 11% a
+year, the assumed rate for every other group; Skills for Care 2023/24: care workers about
+26%; local authority social workers about 15%)."""
+LEAVER_YEARS = 2
+"""How far back the extract reaches for leavers (two years, so a year-on-year turnover
+comparison has data)."""
+EXTRACT_DATE = np.datetime64("2026-03-31")
+
+
+def _leavers(rng: np.random.Generator, group: npt.NDArray[np.str_]) -> npt.NDArray[np.int64]:
+    """For each leaver, the in-post row whose post they left (same organisation, group and
+    role): a post's holder is replaced, so establishment and staff in post stay as drawn."""
+    rate = np.array([LEAVER_RATE.get(g, 0.11) for g in group.tolist()])
+    return np.flatnonzero(rng.random(group.size) < rate * LEAVER_YEARS)
+
+
 def write_workforce(
     ledger: Ledger, orgs: Organisations, people: int, rng: np.random.Generator
 ) -> None:
-    """Staff in post and establishment by organisation and staff group."""
+    """Staff in post, leavers of the last two years, and the establishment by organisation
+    and staff group."""
     total = config.scaled_count("staff", people)
     org_share = np.array([share for _, share, _ in ORG_MIX])
     per_org = rng.multinomial(total, org_share / org_share.sum())
@@ -184,10 +203,19 @@ def write_workforce(
         columns["org"].append(codes)
         columns["group"].append(group)
         columns["role"].append(role)
-    org = np.concatenate(columns["org"])
-    group = np.concatenate(columns["group"])
-    role = np.concatenate(columns["role"])
+    posts = np.concatenate(columns["group"])
+    holders = np.concatenate([np.arange(posts.size), _leavers(rng, posts)])
+    org = np.concatenate(columns["org"])[holders]
+    group = posts[holders]
+    role = np.concatenate(columns["role"])[holders]
     n = org.size
+    left = np.arange(n) >= posts.size
+    leaving = EXTRACT_DATE - rng.integers(0, 365 * LEAVER_YEARS, n).astype("timedelta64[D]")
+    start = np.where(
+        left,
+        leaving - (1 + rng.exponential(4 * 365, n)).astype("timedelta64[D]"),
+        EXTRACT_DATE - (rng.exponential(7 * 365, n)).astype("timedelta64[D]"),
+    )
     wte = np.where(rng.random(n) < 0.68, 1.0, np.round(rng.uniform(0.2, 0.9, n), 2))
     age = np.clip(rng.normal(43, 11, n), 18, 70).astype(np.int64)
     ledger.write_csv(
@@ -202,9 +230,8 @@ def write_workforce(
                 rng.choice(4, size=n, p=[0.82, 0.07, 0.08, 0.03])
             ],
             "wte": wte,
-            "start_date": (
-                np.datetime64("2026-03-31") - (rng.exponential(7 * 365, n)).astype(np.int64)
-            ).astype("datetime64[D]"),
+            "start_date": start.astype("datetime64[D]"),
+            "leaving_date": np.where(left, leaving.astype("datetime64[D]").astype(np.str_), ""),
             "age_band": np.array(["16-24", "25-34", "35-44", "45-54", "55-64", "65+"])[
                 np.digitize(age, [25, 35, 45, 55, 65])
             ],

@@ -136,6 +136,7 @@ def staff_rows(path: Path, kinds: dict[str, str]) -> Iterator[tuple[int, Row, st
                 "contract": row.get("contract", ""),
                 "wte": row.get("wte", ""),
                 "start_date": row.get("start_date", ""),
+                "leaving_date": row.get("leaving_date", ""),
                 "age_band": row.get("age_band", ""),
                 "sex": row.get("sex", ""),
                 "ethnicity": row.get("ethnic_group", ""),

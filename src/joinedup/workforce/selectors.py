@@ -13,7 +13,7 @@ from datetime import date
 
 import numpy as np
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Max, QuerySet
 
 from joinedup.core.models import Neighbourhood, Organisation, Team, User
 from joinedup.core.roles import Permission
@@ -194,6 +194,13 @@ def grid_dimension(data: BaselineData) -> tuple[kernel.Dimension, int, int]:
         len(hood.labels),
         columns,
     )
+
+
+def latest_data_date() -> date | None:
+    """The latest start or leaving date the staff records hold: how recent the data is."""
+    found = StaffRecord.objects.aggregate(start=Max("start_date"), left=Max("leaving_date"))
+    dates = [d for d in (found["start"], found["left"]) if d is not None]
+    return max(dates) if dates else None
 
 
 def period_ending(as_at: date) -> kernel.Period:

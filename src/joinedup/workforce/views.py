@@ -24,9 +24,14 @@ MAX_UPLOAD = 20 * 1024 * 1024
 
 
 def _as_at(request: HttpRequest) -> date:
+    """The date asked for, or else today — or the data's latest date when the staff
+    extract ends before today (turnover over a year the data does not reach would be
+    understated)."""
     text = request.GET.get("as_at", "").strip()
     if not text:
-        return timezone.localdate()
+        today = timezone.localdate()
+        latest = selectors.latest_data_date()
+        return min(today, latest) if latest else today
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -64,6 +69,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "as_at": as_at,
             "period": selectors.period_ending(as_at),
             "note": _note(view, as_at),
+            "from_data": not request.GET.get("as_at") and as_at != timezone.localdate(),
             "fmt_number": fmt_number,
             "fmt_rate": fmt_rate,
             "sees_people": view.exact,

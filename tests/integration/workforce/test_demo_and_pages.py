@@ -145,3 +145,27 @@ def test_team_directory_lists_teams_with_contacts(
     assert good.status_code == 302
     assert "0161 496 0999" in listing.content.decode()
     assert Organisation.objects.exists()
+
+
+def test_demo_turnover_is_realistic_and_the_page_defaults_to_the_data_date(
+    loaded: Path, make_user: Callable[..., User], signed_in: Callable[[User], Client]
+) -> None:
+    from datetime import date
+
+    from joinedup.workforce import selectors
+    from joinedup.workforce.presenters import baseline_view
+
+    data = selectors.baseline_data()
+    view = baseline_view(data, selectors.period_ending(date(2026, 3, 31)), exact=True)
+    total = next(iter(view.tables.values())).total
+    leavers = StaffRecord.objects.filter(leaving_date__isnull=False)
+
+    page = signed_in(make_user(role=Role.WORKFORCE_LEAD)).get("/workforce/")
+
+    assert 8 < total.turnover < 25  # NHS about 11% a year, care workers about 26%
+    assert leavers.exists()
+    assert not leavers.filter(leaving_date__gt=date(2026, 3, 31)).exists()
+    latest = selectors.latest_data_date()
+    assert latest is not None
+    assert date(2026, 3, 1) <= latest <= date(2026, 3, 31)  # the extract's last weeks
+    assert f"on {latest:%-d %B %Y}, the latest date in the staff records" in page.content.decode()
