@@ -110,6 +110,7 @@ CASELOAD_COLUMNS = (
     "Frailty (eFI)",
     "Emergency admissions in 12 months",
     "Living situation",
+    "Care home",
     "Last contact",
     "Next review",
     "Open tasks",
@@ -130,6 +131,7 @@ def caseload_table(team_name: str, rows: Sequence[CaseloadRow]) -> Table:
                 r.frailty,
                 r.admissions,
                 r.lives_alone,
+                r.care_home,
                 r.last_contact_on,
                 r.next_review_on,
                 r.open_tasks,
@@ -182,6 +184,7 @@ class CaseloadLine:
     frailty: str
     admissions: str
     lives_alone: str
+    care_home: str
     last_contact: str
     next_review: str
     overdue: bool
@@ -206,6 +209,7 @@ def caseload_lines(rows: Sequence[CaseloadRow], links: dict[str, Link]) -> list[
             frailty=r.frailty or "not known",
             admissions=str(r.admissions) if r.admissions is not None else "not known",
             lives_alone=r.lives_alone,
+            care_home=r.care_home,
             last_contact=_day(r.last_contact_on, "None recorded"),
             next_review=_day(r.next_review_on, "Not set"),
             overdue=r.review_overdue,

@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
+from joinedup.carehomes.selectors import care_home_residents
 from joinedup.core.models import Team, User
 from joinedup.core.nhs_number import format_for_display
 from joinedup.core.roles import Permission
@@ -133,6 +134,7 @@ class CaseloadRow:
     next_review_on: date | None
     open_tasks: int
     review_overdue: bool
+    care_home: str = ""  # the care home the person lives in, if any
 
     @property
     def high_risk(self) -> bool:
@@ -195,7 +197,8 @@ def caseload(
     tasks = open_tasks_by_person(
         user=user, person_ids=entries.values("person_id"), wanted={r["person_id"] for r in rows}
     )
-    out = [_row(r, tasks.get(r["person_id"], 0), today) for r in rows]
+    homes = care_home_residents(r["person_id"] for r in rows)
+    out = [_row(r, tasks.get(r["person_id"], 0), today, homes) for r in rows]
     key = SORTS.get(only.sort, SORTS["next_review"])
     return sorted(out, key=key, reverse=only.descending)
 
@@ -230,7 +233,9 @@ def _age(born: date | None, died: date | None, today: date) -> int | None:
     return end.year - born.year - ((end.month, end.day) < (born.month, born.day))
 
 
-def _row(r: dict[str, Any], open_tasks: int, today: date) -> CaseloadRow:
+def _row(
+    r: dict[str, Any], open_tasks: int, today: date, homes: dict[uuid.UUID, str]
+) -> CaseloadRow:
     number = r["person__nhs_number"]
     worker = f"{r['key_worker__first_name']} {r['key_worker__last_name']}".strip()
     review = r["next_review_on"]
@@ -250,6 +255,7 @@ def _row(r: dict[str, Any], open_tasks: int, today: date) -> CaseloadRow:
         next_review_on=review,
         open_tasks=open_tasks,
         review_overdue=bool(review and review < today),
+        care_home=homes.get(r["person_id"], ""),
     )
 
 

@@ -179,6 +179,40 @@ def test_person_header_flags_a_care_home_resident_only(
     assert "Lives in a care home" not in neighbour_page
 
 
+def test_caseload_rows_flag_the_care_home_residents_and_export_the_home(
+    make_home: Callable[..., CareHome],
+    make_resident: Callable[..., Any],
+    make_person: Callable[..., Any],
+    make_team: Callable[..., Any],
+    make_user: Callable[..., User],
+    relate: Callable[..., Any],
+    signed_in: Callable[[User], Client],
+) -> None:
+    from datetime import date
+
+    from joinedup.neighbourhoods.models import CaseloadEntry
+
+    home = make_home()
+    team = make_team()
+    client = signed_in(make_user(Role.DISTRICT_NURSE, teams=[team]))
+    resident = make_resident(home)
+    neighbour = make_person(address="4 Holly Road", postcode=home.postcode)
+    for person in (resident, neighbour):
+        relate(person, team)
+        CaseloadEntry.objects.create(
+            team=team, person=person, reason="Frailty review", started_on=date(2026, 1, 5)
+        )
+
+    page = client.get(f"/neighbourhoods/teams/{team.pk}/caseload/").content.decode()
+    export = client.get(f"/neighbourhoods/teams/{team.pk}/caseload/?format=csv")
+
+    assert page.count(">Care home</strong>") == 1
+    assert home.name in page
+    lines = export.content.decode("utf-8-sig").splitlines()
+    assert "Care home" in lines[0]
+    assert sum(home.name in line for line in lines[1:]) == 1
+
+
 def test_portfolio_measure_is_the_share_of_homes_aligned(
     make_home: Callable[..., CareHome], make_practice: Callable[..., Organisation]
 ) -> None:
