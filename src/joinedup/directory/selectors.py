@@ -22,6 +22,7 @@ from joinedup.directory import geo
 from joinedup.directory.models import (
     Attribute,
     Postcode,
+    Schedule,
     Service,
     ServiceAtLocation,
     ServiceStatus,
@@ -361,6 +362,16 @@ def services_due_review(*, user: User, everyone: bool = False) -> QuerySet[Servi
     if everyone and user.role == Role.ADMINISTRATOR:
         return due.select_related("owner").order_by("assured_date", "name")
     return due.filter(owner=user).order_by("assured_date", "name")
+
+
+def service_schedules(service: Service) -> list[Schedule]:
+    """The service's schedules in a fixed order, as its edit page lists them."""
+    return list(Schedule.objects.filter(service=service).order_by("id"))
+
+
+def service_version(service: Service) -> str:
+    """The optimistic-concurrency token of an entry: when it was last saved, exactly."""
+    return service.last_modified.isoformat()
 
 
 def can_review(user: User, service: Service) -> bool:

@@ -1,4 +1,5 @@
-"""Writes to the directory: importing a feed, reviewing a service, loading postcodes.
+"""Writes to the directory: importing a feed, reviewing or editing a service, loading
+postcodes.
 
 Each write is atomic and audited. An import stores each service in its own savepoint, so
 one record the database refuses is kept back with its reason instead of undoing the rest;
@@ -14,6 +15,7 @@ import csv
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,7 +24,7 @@ from django.utils import timezone
 
 from joinedup.core.audit import audit_record
 from joinedup.core.models import AuditAction, User
-from joinedup.directory import feeds, geo
+from joinedup.directory import feeds, forms, geo
 from joinedup.directory.models import (
     Accessibility,
     Address,
@@ -44,8 +46,8 @@ from joinedup.directory.models import (
     Taxonomy,
     TaxonomyTerm,
 )
-from joinedup.directory.selectors import can_review
-from joinedup.errors import AccessDenied, InvalidInput, NotFound
+from joinedup.directory.selectors import can_review, service_schedules
+from joinedup.errors import AccessDenied, Conflict, InvalidInput, NotFound
 
 M = TypeVar("M", bound=models.Model)
 CHILDREN: dict[str, type[models.Model]] = {
@@ -264,27 +266,38 @@ def feed_import_path(*, path: Path, source: str, user: User | None = None) -> Im
     return feed_import(feed=feed, source=source, filename=path.name, user=user)
 
 
-def service_review(*, user: User, service_id: uuid.UUID, note: str = "") -> Service:
-    """The owner (or an administrator) confirms the entry is right today."""
+def service_editable(*, user: User, service_id: uuid.UUID, verb: str = "edit") -> Service:
+    """The service, if ``user`` may change it; a refusal is audited and raised."""
     found = Service.objects.filter(id=service_id).first()
     if found is None:
         raise NotFound("there is no service with that id", where=str(service_id))
     if not can_review(user, found):
-        # Recorded outside the write's transaction, so the refusal is kept.
+        # Recorded outside any write's transaction, so the refusal is kept.
         audit_record(
             actor=user,
             action=AuditAction.DENY,
             resource=f"directory.service:{found.pk}",
             outcome="denied",
-            reason="not the service's owner",
+            reason=f"not the service's owner ({verb})",
         )
-        raise AccessDenied("only the service's owner or an administrator can review it")
+        raise AccessDenied(f"only the service's owner or an administrator can {verb} it")
+    return found
+
+
+def _assured_by(service: Service, user: User) -> list[str]:
+    """Mark the entry checked today by ``user``; returns the fields this sets."""
+    service.assured_date = timezone.localdate()
+    service.assurer_email = user.email if feeds._EMAIL.match(user.email or "") else ""
+    service.last_modified = timezone.now()
+    return ["assured_date", "assurer_email", "last_modified"]
+
+
+def service_review(*, user: User, service_id: uuid.UUID, note: str = "") -> Service:
+    """The owner (or an administrator) confirms the entry is right today."""
+    service_editable(user=user, service_id=service_id, verb="review")
     with transaction.atomic():
         service = Service.objects.select_for_update().get(id=service_id)
-        service.assured_date = timezone.localdate()
-        service.assurer_email = user.email if feeds._EMAIL.match(user.email or "") else ""
-        service.last_modified = timezone.now()
-        service.save(update_fields=["assured_date", "assurer_email", "last_modified"])
+        service.save(update_fields=_assured_by(service, user))
         audit_record(
             actor=user,
             action=AuditAction.REVIEW,
@@ -292,6 +305,92 @@ def service_review(*, user: User, service_id: uuid.UUID, note: str = "") -> Serv
             reason=note[:200] or "reviewed: details confirmed",
         )
     return service
+
+
+class ServiceEditConflict(Conflict):
+    """Someone saved the entry after this edit began; ``service`` is their version."""
+
+    code = "directory-service-conflict"
+    title = "Someone else changed this service while you were editing it"
+
+    def __init__(self, service: Service, schedules: list[Schedule]) -> None:
+        super().__init__("the entry was saved by someone else after you opened it", where="version")
+        self.service = service
+        self.schedules = schedules
+
+
+@dataclass(frozen=True)
+class ServiceEdited:
+    service: Service
+    changed: list[str]  # the labels of the fields that changed, in form order
+
+
+def _same_version(service: Service, version: str) -> bool:
+    try:
+        return datetime.fromisoformat(version) == service.last_modified
+    except ValueError:
+        return False
+
+
+def _apply(service: Service, edit: forms.ServiceEdit) -> list[str]:
+    """Copy the edit onto the row; returns the model fields that changed, in form order."""
+    changed = []
+    for key in forms.LABELS:  # the form's fields are the model's field names
+        value = getattr(edit, key)
+        if getattr(service, key) != value:
+            setattr(service, key, value)
+            changed.append(key)
+    return changed
+
+
+def _schedules_apply(service: Service, edit: forms.ServiceEdit) -> bool:
+    """Save changed opening-time words; a new schedule only when words were given."""
+    changed = False
+    for schedule in service_schedules(service):
+        words = edit.schedules.get(str(schedule.id))
+        if words is not None and words != schedule.description:
+            schedule.description = words
+            schedule.save(update_fields=["description"])
+            changed = True
+    words = edit.schedules.get(forms.NEW_SCHEDULE, "")
+    if words and not service_schedules(service):
+        Schedule.objects.create(service=service, description=words)
+        changed = True
+    return changed
+
+
+def service_edit(
+    *,
+    user: User,
+    service_id: uuid.UUID,
+    edit: forms.ServiceEdit,
+    version: str,
+    note: str = "",
+) -> ServiceEdited:
+    """The owner (or an administrator) corrects an entry; saving it also reviews it.
+
+    ``version`` is the entry's ``last_modified`` when the form was opened: if the entry
+    was saved since, nothing is written and ``ServiceEditConflict`` carries the saved
+    version. The audit reason names the fields changed, never their values.
+    """
+    service_editable(user=user, service_id=service_id)
+    with transaction.atomic():
+        service = Service.objects.select_for_update().get(id=service_id)
+        if not _same_version(service, version):
+            raise ServiceEditConflict(service, service_schedules(service))
+        fields = _apply(service, edit)
+        labels = [forms.LABELS[f] for f in fields]
+        if _schedules_apply(service, edit):
+            labels.append("Opening times")
+        service.save(update_fields=[*fields, *_assured_by(service, user)])
+        said = f"edited: {', '.join(labels)}" if labels else "edited: no changes, details confirmed"
+        audit_record(
+            actor=user,
+            action=AuditAction.UPDATE,
+            resource=f"directory.service:{service.pk}",
+            reason=f"{said}; note: {note[: forms.NOTE_LIMIT]}" if note else said,
+        )
+    return ServiceEdited(service, labels)
 
 
 def service_owner_set(*, service_id: uuid.UUID, owner: User | None, by: User | None) -> None:

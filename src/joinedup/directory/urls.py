@@ -10,4 +10,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("review/", views.due, name="due"),
     path("services/<str:service_id>/", views.service, name="service"),
     path("services/<str:service_id>/review/", views.review, name="review"),
+    path("services/<str:service_id>/edit/", views.edit, name="edit"),
 ]

@@ -1,5 +1,6 @@
 """Directory pages: the public search for residents (no sign-in), and for staff the same
-search (also used from a referral form), a service's page, and the services to review."""
+search (also used from a referral form), a service's page, the services to review, and
+the owner's edit page (which a stale save cannot silently overwrite)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from joinedup.core.access import permission_required, require_user
 from joinedup.core.roles import Permission, Role
-from joinedup.directory import presenters, selectors, services
+from joinedup.directory import forms, presenters, selectors, services
+from joinedup.directory.models import Schedule, Service, ServiceStatus
 from joinedup.errors import InvalidInput, NotFound
 from joinedup.web.tables import Table, csv_response, xlsx_response
 
@@ -155,6 +157,7 @@ def service(request: HttpRequest, service_id: str) -> HttpResponse:
     context.update(
         {
             "can_review": selectors.can_review(user, hit.service),
+            "edited": request.GET.get("edited") == "1",
             "due_before": selectors.review_due_before(),
             "return_to": _return_to(request),
         }
@@ -168,6 +171,115 @@ def review(request: HttpRequest, service_id: str) -> HttpResponse:
     user = require_user(request)
     services.service_review(user=user, service_id=_service_id(service_id))
     return redirect(reverse("directory:service", args=[service_id]) + "?reviewed=1")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A field the other person saved differently from what this user typed."""
+
+    label: str
+    theirs: str
+    yours: str
+
+
+def _schedule_fields(schedules: list[Schedule]) -> list[tuple[str, str, str]]:
+    """(field id, label, hint) for each schedule's words, or for a first one."""
+    if not schedules:
+        return [
+            (
+                forms.schedule_field(forms.NEW_SCHEDULE),
+                "Opening times",
+                "In words, for example: Tuesdays 10am to noon, not on bank holidays",
+            )
+        ]
+    out = []
+    for n, schedule in enumerate(schedules, start=1):
+        label = "Opening times" + (f" ({n} of {len(schedules)})" if len(schedules) > 1 else "")
+        shown = presenters.opening_times([schedule])
+        hint = "Words shown when the days and hours do not say it all"
+        if shown and shown[0] != schedule.description:
+            hint += f". The page already shows: {shown[0]}"
+        out.append((forms.schedule_field(str(schedule.id)), label, hint))
+    return out
+
+
+def _differences(
+    typed: dict[str, str], saved: dict[str, str], labels: dict[str, str]
+) -> list[Difference]:
+    return [
+        Difference(labels[key], saved.get(key, ""), value)
+        for key, value in typed.items()
+        if key in labels and value != saved.get(key, "")
+    ]
+
+
+def _edit_page(
+    request: HttpRequest,
+    service: Service,
+    schedules: list[Schedule],
+    *,
+    status: int = 200,
+    **context: Any,
+) -> HttpResponse:
+    fields = _schedule_fields(schedules)
+    base = {
+        "service": service,
+        "values": forms.service_edit_values(service, schedules),
+        "version": selectors.service_version(service),
+        "errors": {},
+        "differences": [],
+        "schedule_fields": fields,
+        "statuses": ServiceStatus.choices,
+        "note_limit": forms.NOTE_LIMIT,
+        "conflict": False,
+    }
+    base.update(context)
+    base["page_error"] = bool(base["errors"])
+    return render(request, "directory/edit.jinja", base, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(Permission.VIEW_DIRECTORY)
+def edit(request: HttpRequest, service_id: str) -> HttpResponse:
+    """The owner (or an administrator) corrects a service's details; saving reviews it."""
+    user = require_user(request)
+    key = _service_id(service_id)
+    service = services.service_editable(user=user, service_id=key)
+    schedules = selectors.service_schedules(service)
+    if request.method == "GET":
+        return _edit_page(request, service, schedules)
+    form = forms.service_edit_clean(
+        request.POST.dict(), schedule_keys=forms.schedule_keys(schedules)
+    )
+    version = request.POST.get("version", "")
+    if form.edit is None:
+        # The version stays the one the user started from, so a later save still conflicts.
+        return _edit_page(
+            request,
+            service,
+            schedules,
+            status=400,
+            values=form.values,
+            errors=form.errors,
+            version=version,
+        )
+    try:
+        services.service_edit(
+            user=user, service_id=key, edit=form.edit, version=version, note=form.values["note"]
+        )
+    except services.ServiceEditConflict as exc:
+        saved = forms.service_edit_values(exc.service, exc.schedules)
+        labels = {**forms.LABELS, **{f: text for f, text, _ in _schedule_fields(exc.schedules)}}
+        return _edit_page(
+            request,
+            exc.service,
+            exc.schedules,
+            status=409,
+            values={**saved, "note": form.values["note"]},
+            differences=_differences(form.values, saved, labels),
+            conflict=True,
+        )
+    return redirect(reverse("directory:service", args=[service_id]) + "?edited=1")
 
 
 _DUE_COLUMNS = ("Service", "Organisation", "Status", "Last reviewed", "Owner", "Source")
