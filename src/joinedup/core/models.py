@@ -239,6 +239,9 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering: ClassVar = ["id"]
+        # "What happened to this thing" (a milestone's history, a panel's draws) reads by
+        # resource; without it such a page scans the whole trail (0.7 s at a million events).
+        indexes: ClassVar = [models.Index(fields=["resource", "id"], name="audit_by_resource")]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.action} {self.resource}"

@@ -1,13 +1,16 @@
-"""Reads for the portfolio pages: programmes with milestones, decisions, risks, benefits."""
+"""Reads for the portfolio pages: programmes with milestones, decisions, risks, benefits,
+and each milestone's change history as the audit trail recorded it."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
-from joinedup.core.models import Organisation
+from joinedup.core.models import AuditEvent, Organisation, User
 from joinedup.errors import NotFound
 from joinedup.portfolio.measures import Reading, measure_current
 from joinedup.portfolio.models import (
@@ -15,6 +18,7 @@ from joinedup.portfolio.models import (
     Decision,
     Milestone,
     Programme,
+    Project,
     Risk,
 )
 from joinedup.portfolio.timeline import Lane, Mark
@@ -23,7 +27,10 @@ from joinedup.portfolio.timeline import Lane, Mark
 def programmes() -> list[Programme]:
     return list(
         Programme.objects.select_related("lead_organisation").prefetch_related(
-            Prefetch("milestones", queryset=Milestone.objects.prefetch_related("depends_on")),
+            Prefetch(
+                "milestones",
+                queryset=Milestone.objects.select_related("project").prefetch_related("depends_on"),
+            ),
             "projects",
         )
     )
@@ -34,6 +41,56 @@ def programme(code: str) -> Programme:
     if found is None:
         raise NotFound("there is no such programme")
     return found
+
+
+def project(item: Programme, code: str) -> Project:
+    found = next((p for p in item.projects.all() if p.code == code), None)
+    if found is None:
+        raise NotFound("this programme has no such project")
+    return found
+
+
+def milestone(item: Programme, code: str) -> Milestone:
+    found = next((m for m in item.milestones.all() if m.code == code), None)
+    if found is None:
+        raise NotFound("this programme has no such milestone")
+    return found
+
+
+@dataclass(frozen=True)
+class Change:
+    """One recorded change to a milestone: when, by whom, and what the audit event says."""
+
+    at: datetime
+    by: str
+    what: str
+
+
+MILESTONE_RESOURCE = "portfolio.milestone:"
+
+
+def milestone_changes(codes: list[str]) -> dict[str, list[Change]]:
+    """Each milestone's changes made on the web, newest first, read back from the audit
+    trail (the model keeps no history of its own). Milestones never changed are absent."""
+    events = list(
+        # Filter on resource alone. Until AuditEvent.resource is indexed this scans the trail
+        # (about 0.7 s at a million events); with the index it is a lookup of a few rows.
+        # Adding person_id IS NULL would tempt SQLite into that far less selective index.
+        AuditEvent.objects.filter(
+            resource__in=[f"{MILESTONE_RESOURCE}{c}" for c in codes], outcome="allowed"
+        ).order_by("-id")
+    )
+    names = {
+        u.pk: u.get_full_name() or u.username
+        for u in User.objects.filter(pk__in={e.actor_id for e in events if e.actor_id})
+    }
+    out: dict[str, list[Change]] = defaultdict(list)
+    for e in events:
+        who = names.get(e.actor_id, e.actor_username) if e.actor_id else e.actor_username
+        out[e.resource.removeprefix(MILESTONE_RESOURCE)].append(
+            Change(at=timezone.localtime(e.occurred_at), by=who, what=e.reason)
+        )
+    return dict(out)
 
 
 def lanes(items: list[Programme]) -> list[Lane]:
@@ -120,6 +177,4 @@ def benefits() -> list[BenefitStatus]:
 
 
 def board_today() -> date:
-    from django.utils import timezone
-
     return timezone.localdate()

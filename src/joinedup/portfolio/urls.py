@@ -7,6 +7,18 @@ app_name = "portfolio"
 urlpatterns = [
     path("", views.home, name="home"),
     path("programmes/<str:code>/", views.programme_detail, name="programme"),
+    path("programmes/<str:code>/projects/new/", views.project_edit, name="project-new"),
+    path(
+        "programmes/<str:code>/projects/<str:project>/",
+        views.project_edit,
+        name="project-edit",
+    ),
+    path("programmes/<str:code>/milestones/new/", views.milestone_edit, name="milestone-new"),
+    path(
+        "programmes/<str:code>/milestones/<str:milestone>/",
+        views.milestone_edit,
+        name="milestone-edit",
+    ),
     path("decisions/", views.decisions, name="decisions"),
     path("decisions/new/", views.decision_new, name="decision-new"),
     path("risks/", views.risks, name="risks"),
