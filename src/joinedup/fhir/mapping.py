@@ -7,7 +7,7 @@ here touches the database or knows about HTTP, so every mapping is unit-tested a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -37,8 +37,17 @@ FACT_TYPES: dict[str, tuple[str, ...]] = {
     "Immunization": ("immunisation",),
     "EpisodeOfCare": ("community_referral", "hospice_episode", "early_help"),
     "Procedure": ("assessment",),
+    "AllergyIntolerance": ("allergy",),
+    "DiagnosticReport": ("diagnostic_report",),
 }
 TYPE_OF_KIND = {kind: rtype for rtype, kinds in FACT_TYPES.items() for kind in kinds}
+# Resource types that show the same facts a second way. A GP's prescribed medicine is a
+# MedicationStatement (what the patient takes) and, as GP Connect has it, a
+# MedicationRequest with intent "plan" (the authorisation), with the same logical id;
+# the fact's own type (its Provenance target) stays the MedicationStatement.
+SECOND_VIEWS: dict[str, tuple[str, ...]] = {"MedicationRequest": ("medication",)}
+# Lab reports keep up to this many results (detail keys result_0, result_1, ...).
+REPORT_RESULT_KEYS = tuple(f"result_{i}" for i in range(4))
 
 # Safeguarding records that are shown as a Flag (the same titles as the record's summary).
 SAFEGUARDING_TITLES = ("Child protection plan", "Child in need", "Safeguarding enquiry")
@@ -288,12 +297,167 @@ def medication_to_fhir(fact: Any) -> JSON:
         {
             "resourceType": "MedicationStatement",
             "id": str(fact.pk),
+            "basedOn": [{"reference": f"MedicationRequest/{fact.pk}"}],
             "status": _in(fact.status, _MEDICATION_STATUS, "unknown"),
             "medicationCodeableConcept": concept(fact.code_system, fact.code, fact.display),
             "subject": _subject(fact),
             "effectivePeriod": _compact(
                 {"start": when(fact.occurred_at), "end": when(fact.ended_at)}
             ),
+        }
+    )
+
+
+# A MedicationStatement's status as the MedicationRequest (authorisation) status.
+REQUEST_STATUS = {
+    "active": "active",
+    "completed": "completed",
+    "stopped": "stopped",
+    "on-hold": "on-hold",
+    "entered-in-error": "entered-in-error",
+    "intended": "draft",
+    "not-taken": "cancelled",
+}
+
+
+def request_status_codes(code: str) -> list[str] | None:
+    """The stored statuses a MedicationRequest status search means (None: no such status)."""
+    stored = [k for k, v in REQUEST_STATUS.items() if v == code]
+    if code == "unknown":
+        stored = ["unknown", ""]
+    return stored or None
+
+
+def prescriber(fact: Any) -> str:
+    """The ODS code of who prescribed: the fact's organisation, else the GP identity's
+    registered practice (a GP record's medicines are its practice's)."""
+    identity = getattr(fact, "identity", None)
+    return str(fact.organisation or getattr(identity, "practice_code", "") or "")
+
+
+def medication_request_to_fhir(fact: Any) -> JSON:
+    """The authorisation behind a GP medication (GP Connect: intent "plan")."""
+    practice = prescriber(fact)
+    return _compact(
+        {
+            "resourceType": "MedicationRequest",
+            "id": str(fact.pk),
+            "status": REQUEST_STATUS.get(fact.status, "unknown"),
+            "intent": "plan",
+            "medicationCodeableConcept": concept(fact.code_system, fact.code, fact.display),
+            "subject": _subject(fact),
+            "authoredOn": when(fact.occurred_at),
+            "requester": ods_reference(practice) if practice and " " not in practice else None,
+            "dispenseRequest": {
+                "validityPeriod": _compact(
+                    {"start": when(fact.occurred_at), "end": when(fact.ended_at)}
+                )
+            }
+            if fact.occurred_at
+            else None,
+        }
+    )
+
+
+_ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+_ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+ALLERGY_CATEGORIES = frozenset({"food", "medication", "environment", "biologic"})
+ALLERGY_CRITICALITIES = frozenset({"low", "high", "unable-to-assess"})
+ALLERGY_VERIFICATIONS = frozenset({"unconfirmed", "confirmed", "refuted", "entered-in-error"})
+
+
+def _coded(system: str, code: str) -> JSON:
+    return {"coding": [{"system": system, "code": code}]}
+
+
+def allergy_to_fhir(fact: Any) -> JSON:
+    """A recorded allergy. FHIR forbids a clinical status on a refuted or entered-in-error
+    record, so one is given only where the verification allows it."""
+    detail: Mapping[str, Any] = fact.detail or {}
+    verification = str(detail.get("verification") or "")
+    verification = verification if verification in ALLERGY_VERIFICATIONS else ""
+    clinical = fact.status if fact.status in {"active", "inactive", "resolved"} else ""
+    if verification in {"refuted", "entered-in-error"}:
+        clinical = ""
+    elif not clinical:
+        clinical = "inactive" if fact.ended_at else "active"
+    category = str(detail.get("category") or "")
+    criticality = str(detail.get("criticality") or "")
+    reaction = str(detail.get("reaction") or "")
+    return _compact(
+        {
+            "resourceType": "AllergyIntolerance",
+            "id": str(fact.pk),
+            "clinicalStatus": _coded(_ALLERGY_CLINICAL, clinical) if clinical else None,
+            "verificationStatus": _coded(_ALLERGY_VERIFICATION, verification)
+            if verification
+            else None,
+            "type": "allergy",
+            "category": [category] if category in ALLERGY_CATEGORIES else [],
+            "criticality": criticality if criticality in ALLERGY_CRITICALITIES else None,
+            "code": concept(fact.code_system, fact.code, fact.display),
+            "patient": _subject(fact),
+            "recordedDate": when(fact.occurred_at),
+            "reaction": [
+                {
+                    "manifestation": [
+                        concept(fact.code_system, str(detail.get("reaction_code") or ""), reaction)
+                    ]
+                }
+            ]
+            if reaction
+            else [],
+        }
+    )
+
+
+_REPORT_STATUS = {
+    "registered", "partial", "preliminary", "final", "amended", "corrected", "appended",
+    "cancelled", "entered-in-error", "unknown",
+}  # fmt: skip
+DIAGNOSTIC_SERVICE = "http://terminology.hl7.org/CodeSystem/v2-0074"
+
+
+def report_result_ids(fact: Any) -> list[str]:
+    """The source's record ids of a lab report's results, in order."""
+    detail: Mapping[str, Any] = fact.detail or {}
+    return [str(detail[key]) for key in REPORT_RESULT_KEYS if detail.get(key)]
+
+
+def diagnostic_report_to_fhir(fact: Any, results: Mapping[str, int] | None = None) -> JSON:
+    """A lab report. ``results`` maps the source's observation record ids to the served
+    Observation ids; a result not received (quarantined, say) is named, not linked."""
+    detail: Mapping[str, Any] = fact.detail or {}
+    found = results or {}
+    category = str(detail.get("category") or "")
+    references: list[JSON] = [
+        {"reference": f"Observation/{found[record]}"}
+        if record in found
+        else {
+            "identifier": {"system": f"urn:joinedup:{fact.source}:record", "value": record},
+            "display": "A result this record has not received",
+        }
+        for record in report_result_ids(fact)
+    ]
+    issued = detail.get("issued")
+    return _compact(
+        {
+            "resourceType": "DiagnosticReport",
+            "id": str(fact.pk),
+            "status": _in(fact.status, _REPORT_STATUS, "unknown"),
+            "category": [
+                {"coding": [{"system": DIAGNOSTIC_SERVICE, "code": category}]}
+                if category
+                else {"text": fact.get_kind_display()}
+            ],
+            "code": concept(fact.code_system, fact.code, fact.display),
+            "subject": _subject(fact),
+            "effectiveDateTime": when(fact.occurred_at),
+            "issued": str(issued) if issued else None,
+            "performer": [ods_reference(fact.organisation)]
+            if fact.organisation and " " not in fact.organisation
+            else [],
+            "result": references,
         }
     )
 
@@ -354,7 +518,7 @@ def assessment_to_fhir(fact: Any) -> JSON:
     )
 
 
-FACT_MAPPINGS = {
+FACT_MAPPINGS: dict[str, Callable[[Any], JSON]] = {
     "Encounter": encounter_to_fhir,
     "Condition": condition_to_fhir,
     "Observation": observation_to_fhir,
@@ -362,6 +526,9 @@ FACT_MAPPINGS = {
     "Immunization": immunisation_to_fhir,
     "EpisodeOfCare": episode_to_fhir,
     "Procedure": assessment_to_fhir,
+    "AllergyIntolerance": allergy_to_fhir,
+    "DiagnosticReport": diagnostic_report_to_fhir,
+    "MedicationRequest": medication_request_to_fhir,
 }
 
 

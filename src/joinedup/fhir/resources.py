@@ -1,6 +1,10 @@
 """The providers this app registers: the Patient (the person index), the record's facts
 as clinical resources, safeguarding Flags, Provenance, Organizations and AuditEvents.
 
+Medication facts are served twice, as MedicationStatement and (GP Connect's authorisation)
+MedicationRequest; lab reports resolve their results, kept as the source's Observation
+ids, to the Observations served from those records.
+
 Care coordination resources (CarePlan, CareTeam, Task, ServiceRequest) belong to the
 neighbourhoods app, which registers its own providers through ``providers.register``.
 """
@@ -8,13 +12,15 @@ neighbourhoods app, which registers its own providers through ``providers.regist
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from joinedup.core.models import AuditEvent, Organisation
-from joinedup.errors import NotFound
+from joinedup.errors import InvalidInput, NotFound
 from joinedup.fhir import domain, mapping
 from joinedup.fhir import search as fs
 from joinedup.fhir.models import ResourceVersion
@@ -23,6 +29,7 @@ from joinedup.fhir.providers import (
     Context,
     ModelProvider,
     Resource,
+    SearchPage,
     meta,
     register,
 )
@@ -173,9 +180,15 @@ def history_of(resource_type: str, logical_id: str) -> list[Resource]:
 
 # -- the record's facts
 
+# Searches on what a fact keeps in its detail (a JSON object) are built here, not from an
+# ORM path; ``FactProvider`` puts them in place of the placeholder condition that parsing
+# made for the parameter. Each builder takes (modifier, value, where) and returns a Q.
+CustomCondition = Callable[[str, str, str], Q]
+
 
 def _fact_params(resource_type: str) -> dict[str, fs.SearchParam]:
-    subject = "patient" if resource_type in {"Immunization", "EpisodeOfCare"} else "subject"
+    patient_element = {"Immunization", "EpisodeOfCare", "AllergyIntolerance"}
+    subject = "patient" if resource_type in patient_element else "subject"
     params: dict[str, fs.SearchParam] = {
         "patient": P(
             "patient",
@@ -223,7 +236,92 @@ def _fact_params(resource_type: str) -> dict[str, fs.SearchParam]:
     if resource_type == "Condition":
         params["clinical-status"] = params["status"]
         params["onset-date"] = params["date"]
+    params.update(_clinical_params(resource_type, params))
     return params
+
+
+def _clinical_params(
+    resource_type: str, params: dict[str, fs.SearchParam]
+) -> dict[str, fs.SearchParam]:
+    """The parameters of AllergyIntolerance, DiagnosticReport and MedicationRequest."""
+    out: dict[str, fs.SearchParam] = {}
+    if resource_type == "AllergyIntolerance":
+        del params["status"]  # an allergy has a clinical status, searched as such
+        out["clinical-status"] = P(
+            "clinical-status", "token", ("status",), "active, inactive or resolved"
+        )
+        for name, description in _ALLERGY_DETAIL.items():
+            out[name] = _detail_param(name, description)
+    elif resource_type == "DiagnosticReport":
+        out["category"] = _detail_param("category", "The diagnostic service (LAB)")
+        out["result"] = P(
+            "result",
+            "reference",
+            ("id",),  # a placeholder: DiagnosticReportProvider builds the condition
+            "An Observation the report gives as a result",
+            targets=("Observation",),
+            sortable=False,
+        )
+        out["performer"] = P(
+            "performer",
+            "reference",
+            ("organisation",),
+            "The laboratory (Organization, by ODS code)",
+            targets=("Organization",),
+        )
+    elif resource_type == "MedicationRequest":
+        out["status"] = P(
+            "status",
+            "token",
+            ("status",),
+            "active, completed, stopped, on-hold, draft, cancelled, entered-in-error, unknown",
+            code_map=mapping.request_status_codes,
+        )
+        out["intent"] = P(
+            "intent",
+            "token",
+            ("kind",),
+            "Always plan: each is the authorisation of a GP medicine",
+            code_map=lambda code: ["medication"] if code == "plan" else None,
+        )
+        out["authoredon"] = P("authoredon", "date", ("occurred_at",), "When it was authorised")
+        del params["date"]  # MedicationRequest has authoredon, not date
+    return out
+
+
+_ALLERGY_DETAIL = {
+    "category": "food, medication, environment or biologic",
+    "criticality": "low, high or unable-to-assess",
+    "verification-status": "unconfirmed, confirmed, refuted or entered-in-error",
+}
+_DETAIL_KEYS = {"verification-status": "verification"}
+
+
+def _detail_param(name: str, description: str) -> fs.SearchParam:
+    """A token kept in the fact's detail: a placeholder path, built by FactProvider."""
+    return P(name, "token", ("id",), description, sortable=False)
+
+
+def _detail_token(key: str) -> CustomCondition:
+    def build(modifier: str, value: str, where: str) -> Q:
+        if modifier == "missing":
+            if value not in {"true", "false"}:
+                raise InvalidInput(":missing takes true or false", where=where)
+            absent = Q(**{f"detail__{key}__isnull": True})
+            return absent if value == "true" else ~absent
+        if modifier not in {"", "not"}:
+            raise InvalidInput(
+                f"token parameters take :not or :missing, not :{modifier}", where=where
+            )
+        codes = [part.rpartition("|")[2] for part in value.split(",") if part]
+        if not codes:
+            raise InvalidInput("give a value to search for", where=where)
+        found = Q(**{f"detail__{key}__in": codes})
+        if modifier == "not":  # a record without the element is "not" any code
+            return ~found | Q(**{f"detail__{key}__isnull": True})
+        return found
+
+    return build
 
 
 def _fact_queryset(kinds: tuple[str, ...]) -> Any:
@@ -233,22 +331,151 @@ def _fact_queryset(kinds: tuple[str, ...]) -> Any:
     return scoped
 
 
-def fact_provider(resource_type: str) -> ModelProvider:
-    kinds = mapping.FACT_TYPES[resource_type]
-    return ModelProvider(
-        resource_type=resource_type,
-        model=Fact,
-        queryset=_fact_queryset(kinds),
-        to_fhir=mapping.FACT_MAPPINGS[resource_type],
-        last_updated_field="received_at",
-        params=_fact_params(resource_type),
-        id_field="id",
-        person_field="identity__person_id",
-        patient_param="patient",
-        exists=lambda fact_id: domain.fact_exists(fact_id, kinds),
-        related=("identity",),
-        documentation=f"From the shared record's facts ({', '.join(kinds)}); read-only.",
+class FactProvider(ModelProvider):
+    """Facts as one resource type; parameters over the fact's detail are built here."""
+
+    def __init__(self, resource_type: str, custom: dict[str, CustomCondition]) -> None:
+        kinds = mapping.FACT_TYPES.get(resource_type) or mapping.SECOND_VIEWS[resource_type]
+        super().__init__(
+            resource_type=resource_type,
+            model=Fact,
+            queryset=_fact_queryset(kinds),
+            to_fhir=mapping.FACT_MAPPINGS[resource_type],
+            last_updated_field="received_at",
+            params=_fact_params(resource_type),
+            id_field="id",
+            person_field="identity__person_id",
+            patient_param="patient",
+            exists=lambda fact_id: domain.fact_exists(fact_id, kinds),
+            related=("identity",),
+            documentation=f"From the shared record's facts ({', '.join(kinds)}); read-only.",
+        )
+        self.custom = custom
+
+    def search(self, ctx: Context, request: fs.SearchRequest) -> SearchPage:
+        if self.custom:
+            request = replace(request, conditions=self._conditions(request))
+        return super().search(ctx, request)
+
+    def _conditions(self, request: fs.SearchRequest) -> list[Q]:
+        """The request's conditions, with each custom parameter's built here. Parsing adds
+        one condition, in order, for each parameter in ``used`` that is not a result
+        parameter, so the two lists walk together."""
+        conditions = iter(request.conditions)
+        out = []
+        for raw_name, value in request.used:
+            name, _, modifier = raw_name.partition(":")
+            if name in fs.RESULT_PARAMS:
+                continue
+            parsed = next(conditions)
+            build = self.custom.get(name)
+            out.append(build(modifier, value, raw_name) if build else parsed)
+        return out
+
+    def referring(self, ctx: Context, param: str, ids: list[str]) -> list[Resource]:
+        build = self.custom.get(param)
+        if build is None:
+            return super().referring(ctx, param, ids)
+        if not ctx.grant.allows(self.resource_type, "s") or not ids:
+            return []
+        rows = self.scoped(ctx).filter(build("", ",".join(ids), param))
+        return self.render_rows(list(self.ordered(rows, [])[: fs.MAX_COUNT]))
+
+
+_RESULTS = "fhir: the results of lab reports the caller already sees"
+
+
+class DiagnosticReportProvider(FactProvider):
+    """Lab reports: their results, kept as the source's observation ids, are served as
+    references to the Observations made from those records (same source identity)."""
+
+    def __init__(self) -> None:
+        custom = {"category": _detail_token("category"), "result": self._result_condition}
+        super().__init__("DiagnosticReport", custom)
+
+    def render_rows(self, rows: list[Any]) -> list[Resource]:
+        wanted = {
+            (row.identity_id, record) for row in rows for record in mapping.report_result_ids(row)
+        }
+        served = _observation_ids(wanted)
+        out = []
+        for row in rows:
+            results = {
+                record: served[(row.identity_id, record)]
+                for record in mapping.report_result_ids(row)
+                if (row.identity_id, record) in served
+            }
+            body = mapping.diagnostic_report_to_fhir(row, results)
+            body["meta"] = meta(1, row.received_at, self.profile)
+            out.append(
+                Resource(
+                    self.resource_type, body["id"], body, 1, row.received_at, row.identity.person_id
+                )
+            )
+        return out
+
+    def referenced(self, ctx: Context, page: SearchPage, param: str) -> list[tuple[str, str]]:
+        if param != "result":
+            return super().referenced(ctx, page, param)
+        return [
+            ("Observation", str(ref["reference"].split("/", 1)[1]))
+            for resource in page.resources
+            for ref in resource.body.get("result", [])
+            if "reference" in ref
+        ]
+
+    @staticmethod
+    def _result_condition(modifier: str, value: str, where: str) -> Q:
+        """Reports giving one of these Observations as a result: found by the observation's
+        record id among the report's results, within the same source identity."""
+        if modifier not in {"", "Observation"}:
+            raise InvalidInput("result can point to Observation", where=where)
+        ids = []
+        for part in value.split(","):
+            pieces = part.rstrip("/").split("/")
+            if len(pieces) >= 2 and pieces[-2] != "Observation":
+                continue
+            if pieces[-1].isdigit() and len(pieces[-1]) < 18:
+                ids.append(int(pieces[-1]))
+        if not value.strip(","):
+            raise InvalidInput("give a value to search for", where=where)
+        observations = (
+            Fact.objects.for_system(_RESULTS)
+            .filter(id__in=ids, kind="observation")
+            .values_list("identity_id", "record_id")
+        )
+        found = fs.NOTHING
+        for identity_id, record in observations:
+            same = Q()
+            for key in mapping.REPORT_RESULT_KEYS:
+                same |= Q(**{f"detail__{key}": record})
+            found |= Q(identity_id=identity_id) & same
+        return found
+
+
+def _observation_ids(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    """Observation fact ids by (identity, source record id), for reports already read."""
+    if not wanted:
+        return {}
+    rows = (
+        Fact.objects.for_system(_RESULTS)
+        .filter(
+            kind="observation",
+            identity_id__in={identity for identity, _ in wanted},
+            record_id__in={record for _, record in wanted},
+        )
+        .values_list("identity_id", "record_id", "id")
     )
+    return {(identity, record): fact_id for identity, record, fact_id in rows}
+
+
+def fact_provider(resource_type: str) -> ModelProvider:
+    if resource_type == "DiagnosticReport":
+        return DiagnosticReportProvider()
+    custom: dict[str, CustomCondition] = {}
+    if resource_type == "AllergyIntolerance":
+        custom = {name: _detail_token(_DETAIL_KEYS.get(name, name)) for name in _ALLERGY_DETAIL}
+    return FactProvider(resource_type, custom)
 
 
 def _flags(user: User) -> QuerySet[Fact]:
@@ -427,7 +654,13 @@ def register_all() -> None:
     register(PatientProvider())
     for resource_type in mapping.FACT_TYPES:
         register(fact_provider(resource_type))
+    for resource_type in mapping.SECOND_VIEWS:
+        register(fact_provider(resource_type))
     register(flag_provider())
     register(ProvenanceProvider())
     register(OrganisationProvider())
     register(audit_provider())
+    from joinedup.fhir import consent, practitioners
+
+    practitioners.register_all()
+    consent.register_all()

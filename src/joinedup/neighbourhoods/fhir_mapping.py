@@ -1,18 +1,24 @@
-"""Neighbourhood records as FHIR R4 JSON: CarePlan, CareTeam, Task and ServiceRequest.
+"""Neighbourhood records as FHIR R4 JSON: CarePlan, its Goals, CareTeam, Task and
+ServiceRequest.
 
 Pure mapping: each function takes rows the caller has already read through the access
 boundary and returns a dict that validates as ``fhir.resources.R4B`` (the tests check it).
 They read no database beyond the rows' own foreign keys and write no audit: the FHIR
-facade that calls them does both. People are referenced as ``Patient/<person id>``.
+facade that calls them does both. People are referenced as ``Patient/<person id>``, staff
+as ``Practitioner/<user id>`` (with their name), and each goal of a care plan is a Goal of
+its own, ``Goal/<care plan id>-<goal id>``, which the plan references.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
 from joinedup.core.models import Team, User
+from joinedup.fhir.practitioners import practitioner_reference
 from joinedup.neighbourhoods.models import (
     CarePlan,
     Referral,
@@ -24,6 +30,7 @@ from joinedup.neighbourhoods.models import (
 IDENTIFIER_SYSTEM = "https://joinedup.invalid/fhir/identifier"
 ODS_SYSTEM = "https://fhir.nhs.uk/Id/ods-organization-code"
 NEED_SYSTEM = "https://joinedup.invalid/fhir/CodeSystem/referral-need"
+GOAL_STATUS_SYSTEM = "http://hl7.org/fhir/goal-status"
 
 
 def _instant(moment: datetime) -> str:
@@ -34,24 +41,42 @@ def _patient(person_id: object) -> dict[str, str]:
     return {"reference": f"Patient/{person_id}"}
 
 
-def _name(user: User) -> str:
-    return user.get_full_name() or user.username
+# A goal's own id goes into its FHIR id when it is short and uses FHIR's id characters;
+# otherwise (ids come from the API and forms) a hash of it does, so the id stays stable.
+_FHIR_SAFE = re.compile(r"[A-Za-z0-9.\-]{1,40}")
+
+
+def goal_key(goal: dict[str, Any], index: int) -> str:
+    """The goal's part of its FHIR id (stable while the goal keeps its own id)."""
+    own = str(goal.get("id") or "")
+    if not own:
+        return f"i{index}"
+    if _FHIR_SAFE.fullmatch(own):
+        return own
+    return "sha-" + hashlib.sha256(own.encode()).hexdigest()[:20]
+
+
+def goal_id(plan: CarePlan, goal: dict[str, Any], index: int) -> str:
+    return f"{plan.pk}-{goal_key(goal, index)}"
+
+
+def goal_to_fhir(plan: CarePlan, goal: dict[str, Any], index: int) -> dict[str, Any]:
+    """One goal of the plan. The plan keeps no status per goal: a goal in the plan is
+    active, and one taken out of it is no longer served."""
+    return {
+        "resourceType": "Goal",
+        "id": goal_id(plan, goal, index),
+        "lifecycleStatus": "active",
+        "description": {"text": goal["text"]},
+        "subject": _patient(plan.person_id),
+    }
 
 
 def careplan_to_fhir(plan: CarePlan) -> dict[str, Any]:
-    """The shared care plan: goals as contained Goals, actions as activities with who does
-    them, "what matters to me", the contingency plan and the review date as notes."""
+    """The shared care plan: its goals by reference (each a Goal of its own), actions as
+    activities with who does them, the last to save it as contributor, "what matters to
+    me", the contingency plan and the review date as notes."""
     subject = _patient(plan.person_id)
-    goals = [
-        {
-            "resourceType": "Goal",
-            "id": f"goal-{goal['id']}",
-            "lifecycleStatus": "active",
-            "description": {"text": goal["text"]},
-            "subject": subject,
-        }
-        for goal in plan.goals
-    ]
     notes = [{"text": f"What matters to me: {plan.what_matters}"}]
     if plan.contingency:
         notes.append({"text": f"Contingency plan: {plan.contingency}"})
@@ -65,9 +90,13 @@ def careplan_to_fhir(plan: CarePlan) -> dict[str, Any]:
         "subject": subject,
         "note": notes,
     }
-    if goals:
-        resource["contained"] = goals
-        resource["goal"] = [{"reference": f"#{g['id']}"} for g in goals]
+    if plan.goals:
+        resource["goal"] = [
+            {"reference": f"Goal/{goal_id(plan, goal, n)}", "display": goal["text"]}
+            for n, goal in enumerate(plan.goals)
+        ]
+    if plan.updated_by is not None:
+        resource["contributor"] = [practitioner_reference(plan.updated_by)]
     if plan.actions:
         resource["activity"] = [_activity(action) for action in plan.actions]
     if plan.review_on:
@@ -102,7 +131,7 @@ def careteam_to_fhir(
         role = member.role_label + (" (key worker)" if member == key_worker else "")
         participant: dict[str, Any] = {
             "role": [{"text": role}],
-            "member": {"display": _name(member)},
+            "member": practitioner_reference(member),
         }
         if member.organisation is not None:
             participant["onBehalfOf"] = {
@@ -143,7 +172,7 @@ def task_to_fhir(task: Task) -> dict[str, Any]:
         "intent": "order",
         "description": task.title,
         "authoredOn": _instant(task.created_at),
-        "owner": {"display": _name(task.owner)},
+        "owner": practitioner_reference(task.owner),
         "restriction": {"period": {"end": _day(task.due_on)}},
     }
     if task.person_id is not None:

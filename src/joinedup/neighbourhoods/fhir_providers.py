@@ -1,30 +1,40 @@
-"""The neighbourhood teams' resources on the FHIR facade: CarePlan, CareTeam, Task,
+"""The neighbourhood teams' resources on the FHIR facade: CarePlan, Goal, CareTeam, Task,
 ServiceRequest.
 
 Each is read-only over FHIR, through the same scoped querysets as the web pages (so the
-same people are visible, and every read is audited by the facade). Registered when the
-app is ready, after the FHIR app's own providers.
+same people are visible, and every read is audited by the facade). A Goal is one goal of a
+care plan (the plan stores its goals as a list, not as rows), so its provider reads the
+plans and serves each of their goals. Registered when the app is ready, after the FHIR
+app's own providers.
 """
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
+from django.db.models import Q
+
+from joinedup.errors import InvalidInput, NotFound
 from joinedup.fhir import providers
 from joinedup.fhir import search as fs
 from joinedup.neighbourhoods.fhir_mapping import (
+    GOAL_STATUS_SYSTEM,
     REFERRAL_STATUS,
     TASK_STATUS,
     careplan_to_fhir,
     careteam_to_fhir,
+    goal_id,
+    goal_key,
+    goal_to_fhir,
     servicerequest_to_fhir,
     task_to_fhir,
 )
 from joinedup.neighbourhoods.models import CarePlan, CaseloadEntry, Referral, Task
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Iterator, Mapping
 
     from django.db.models import QuerySet
 
@@ -48,7 +58,208 @@ def _codes(table: Mapping[Any, str]) -> Any:
 
 
 def _plans(user: User) -> QuerySet[CarePlan]:
-    return CarePlan.objects.visible_to(user)
+    return CarePlan.objects.visible_to(user).select_related("updated_by")
+
+
+def _plan_exists(plan_id: Any) -> bool:
+    return CarePlan.objects.for_system("fhir existence check").filter(id=plan_id).exists()
+
+
+# -- Goal: one per goal of a care plan
+
+_GOAL_BATCH = 200
+# Parameters about the goal itself, matched on each goal in Python; the others (patient,
+# subject, _lastUpdated) are about its plan and filter the plans in the database.
+_GOAL_LEVEL = frozenset({"_id", "lifecycle-status"})
+_Candidate = tuple[CarePlan, int, dict[str, Any]]
+
+
+def _goal_params() -> dict[str, fs.SearchParam]:
+    # The goal-level parameters name the plan's id column only so that parsing and
+    # :missing have a real column; GoalProvider.search matches them on each goal instead.
+    return {
+        "_id": P(
+            "_id", "token", ("id",), "The Goal's id: <care plan id>-<goal id>", sortable=False
+        ),
+        "patient": _patient("person_id"),
+        "subject": P("subject", "reference", ("person_id",), "Whose goal", targets=("Patient",)),
+        "lifecycle-status": P(
+            "lifecycle-status",
+            "token",
+            ("id",),
+            "Lifecycle status (every goal in a plan is active)",
+            sortable=False,
+        ),
+    }
+
+
+def _split_goal_id(logical_id: str) -> tuple[int, str] | None:
+    plan, _, key = logical_id.partition("-")
+    if not (plan.isdigit() and len(plan) < 18 and key):
+        return None
+    return int(plan), key
+
+
+def _token_test(name: str, modifier: str, value: str) -> Callable[[str, str], bool]:
+    """A goal-level token condition as a test of (goal id, lifecycle status)."""
+    if modifier == "missing":  # neither is ever missing
+        return lambda _id, _status: value == "false"
+    wanted = set()
+    for one in fs._split(value):
+        system, bar, code = one.rpartition("|") if "|" in one else ("", "", one)
+        if name == "lifecycle-status" and bar and system and system != GOAL_STATUS_SYSTEM:
+            continue
+        wanted.add(code)
+    index = 0 if name == "_id" else 1
+    if modifier == "not":
+        return lambda *pair: pair[index] not in wanted
+    return lambda *pair: pair[index] in wanted
+
+
+class GoalProvider(providers.ModelProvider):
+    """Goals read through their care plans (the same scope as CarePlan); each page holds
+    goals, in the plans' order and then the plan's own order of its goals."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            resource_type="Goal",
+            model=CarePlan,
+            queryset=_plans,
+            to_fhir=careplan_to_fhir,  # unused: render_rows maps each goal of a plan
+            last_updated_field="updated_at",
+            params=_goal_params(),
+            id_field="id",
+            person_field="person_id",
+            patient_param="patient",
+            exists=_plan_exists,
+            documentation=(
+                "Each goal of a shared care plan (id <care plan id>-<goal id>); read-only. "
+                "Every goal in a plan is active; lastUpdated is when the plan was last saved."
+            ),
+        )
+
+    def render_rows(self, rows: list[Any]) -> list[providers.Resource]:
+        return [self._goal(plan, n, goal) for plan in rows for n, goal in enumerate(plan.goals)]
+
+    def _goal(self, plan: CarePlan, index: int, goal: dict[str, Any]) -> providers.Resource:
+        body = goal_to_fhir(plan, goal, index)
+        body["meta"] = providers.meta(1, plan.updated_at, self.profile)
+        return providers.Resource("Goal", body["id"], body, 1, plan.updated_at, plan.person_id)
+
+    def read(self, ctx: providers.Context, logical_id: str) -> providers.Resource:
+        ctx.grant.require("Goal", "r")
+        parts = _split_goal_id(logical_id)
+        plan = None
+        if parts:
+            found_plans = self.scoped(ctx).filter(id=parts[0]).order_by()[:1]
+            plan = next(iter(found_plans), None)
+        if plan is None:
+            self._refuse(ctx, parts[0] if parts else None)
+        found = [r for r in self.render_rows([plan]) if r.logical_id == logical_id]
+        if not found:
+            raise NotFound("there is no Goal with this id")
+        providers.audit_reads(ctx, found, label="fhir.Goal")
+        return found[0]
+
+    def read_many(
+        self, ctx: providers.Context, logical_ids: Iterable[str]
+    ) -> list[providers.Resource]:
+        if not ctx.grant.allows("Goal", "r"):
+            return []
+        wanted = set(logical_ids)
+        plans = {p[0] for p in (_split_goal_id(i) for i in wanted) if p}
+        if not plans:
+            return []
+        rows = list(self.scoped(ctx).filter(id__in=plans))
+        return [r for r in self.render_rows(rows) if r.logical_id in wanted]
+
+    def search(self, ctx: providers.Context, request: fs.SearchRequest) -> providers.SearchPage:
+        ctx.grant.require("Goal", "s")
+        plans, tests = self._split_conditions(ctx, request)
+        total = None
+        if request.total or request.summary_count:
+            total = self._total(plans, tests)
+        if request.summary_count or request.count == 0:
+            return providers.SearchPage([], total, None)
+        found = list(
+            itertools.islice(
+                self._candidates(plans, tests, request.sort, request.cursor), request.count + 1
+            )
+        )
+        page, more = found[: request.count], found[request.count :]
+        cursor = None
+        if more:
+            plan, index, _ = more[0]
+            keys = [*request.sort, ("id", False)]
+            cursor = [*(providers._path_value(plan, path) for path, _ in keys), index]
+        resources = [self._goal(plan, n, goal) for plan, n, goal in page]
+        rows = list({plan.pk: plan for plan, _, _ in page}.values())
+        return providers.SearchPage(resources, total, cursor, rows)
+
+    def _split_conditions(
+        self, ctx: providers.Context, request: fs.SearchRequest
+    ) -> tuple[QuerySet[CarePlan], list[Callable[[str, str], bool]]]:
+        """The plan-level conditions applied to the plans; the goal-level ones as tests."""
+        plans = self.scoped(ctx)
+        tests = []
+        for raw_name, value in request.used:
+            name, _, modifier = raw_name.partition(":")
+            if name in fs.RESULT_PARAMS:
+                continue
+            if name in _GOAL_LEVEL:
+                tests.append(_token_test(name, modifier, value))
+            else:
+                spec = self.search_params[name]
+                plans = plans.filter(
+                    fs.condition(spec, modifier, value, model=CarePlan, where=raw_name)
+                )
+        return plans, tests
+
+    def _total(self, plans: QuerySet[CarePlan], tests: list[Callable[[str, str], bool]]) -> int:
+        """How many goals match, from one unordered query of the plans' goal lists."""
+        total = 0
+        for plan_id, goals in plans.values_list("id", "goals"):
+            for index, goal in enumerate(goals):
+                key = f"{plan_id}-{goal_key(goal, index)}"
+                total += all(test(key, "active") for test in tests)
+        return total
+
+    def _candidates(
+        self,
+        plans: QuerySet[CarePlan],
+        tests: list[Callable[[str, str], bool]],
+        sort: list[tuple[str, bool]],
+        cursor: list[Any] | None,
+    ) -> Iterator[_Candidate]:
+        """The matching goals in order, from the cursor's goal on, reading plans in batches."""
+        start_plan, start_index = None, 0
+        if cursor is not None:
+            plans, start_plan, start_index = self._resume(plans, sort, cursor)
+        ordered = self.ordered(plans, sort)
+        for offset in itertools.count(0, _GOAL_BATCH):
+            batch = list(ordered[offset : offset + _GOAL_BATCH])
+            for plan in batch:
+                first = 0 if plan.pk != start_plan else start_index
+                for index, goal in enumerate(plan.goals):
+                    key = goal_id(plan, goal, index)
+                    if index >= first and all(test(key, "active") for test in tests):
+                        yield plan, index, goal
+            if len(batch) < _GOAL_BATCH:
+                return
+
+    def _resume(
+        self, plans: QuerySet[CarePlan], sort: list[tuple[str, bool]], cursor: list[Any]
+    ) -> tuple[QuerySet[CarePlan], int, int]:
+        """The plans from the cursor's plan on, that plan's id and the goal to start at."""
+        keys = [*sort, ("id", False)]
+        index = cursor[-1] if cursor else None
+        if len(cursor) != len(keys) + 1 or type(index) is not int or index < 0:
+            raise InvalidInput("the paging cursor does not fit this search", where="_cursor")
+        after = fs.after(CarePlan, keys, cursor[:-1], "_cursor")
+        plan_id = cursor[-2]
+        if type(plan_id) is not int:
+            raise InvalidInput("the paging cursor does not fit this search", where="_cursor")
+        return plans.filter(Q(id=plan_id) | after), plan_id, index
 
 
 def _caseload(user: User) -> QuerySet[CaseloadEntry]:
@@ -109,6 +320,7 @@ def register() -> None:
             documentation="The shared care plan (one per person, versioned in the app); read-only.",
         )
     )
+    providers.register(GoalProvider())
     providers.register(
         _CareTeamProvider(
             resource_type="CareTeam",

@@ -79,8 +79,12 @@ class TimelineEntry:
 
 
 def _detail(row: dict[str, Any]) -> str:
-    parts = []
     extra = row["detail"] or {}
+    if row["kind"] == FactKind.ALLERGY:
+        return _allergy_detail(row, extra)
+    if row["kind"] == FactKind.DIAGNOSTIC_REPORT:
+        return _report_detail(row, extra)
+    parts = []
     if "systolic" in extra and "diastolic" in extra:
         parts.append(f"{extra['systolic']:g}/{extra['diastolic']:g} mmHg")
     elif row["value"] is not None:
@@ -92,6 +96,31 @@ def _detail(row: dict[str, Any]) -> str:
         for key in ("discharge_pathway", "delay_reason", "team", "provider")
         if extra.get(key) not in (None, "")
     )
+    if row["status"]:
+        parts.append(row["status"])
+    return "; ".join(parts)
+
+
+def _allergy_detail(row: dict[str, Any], extra: dict[str, Any]) -> str:
+    """Category, criticality, reaction and how sure the record is, e.g.
+    "medication; high criticality; reaction: Anaphylaxis (disorder); confirmed; active"."""
+    parts = [str(extra["category"])] if extra.get("category") else []
+    if extra.get("criticality"):
+        parts.append(f"{extra['criticality']} criticality")
+    if extra.get("reaction"):
+        parts.append(f"reaction: {extra['reaction']}")
+    parts.extend(str(extra[key]) for key in ("verification",) if extra.get(key))
+    if row["status"]:
+        parts.append(row["status"])
+    return "; ".join(parts)
+
+
+def _report_detail(row: dict[str, Any], extra: dict[str, Any]) -> str:
+    """How many results the report gives and when it was issued."""
+    results = sum(1 for key, value in extra.items() if key.startswith("result_") and value)
+    parts = [f"{results} result{'s' if results != 1 else ''}"]
+    if extra.get("issued"):
+        parts.append(f"issued {str(extra['issued'])[:10]}")
     if row["status"]:
         parts.append(row["status"])
     return "; ".join(parts)

@@ -8,6 +8,8 @@ from django.utils import timezone
 from joinedup.core.models import BreakGlassGrant, User
 from joinedup.errors import NotFound
 from joinedup.people.models import CareRelationship, LinkReview, Person, ReviewStatus
+from joinedup.record.models import Fact, FactKind
+from joinedup.record.selectors import person_facts
 
 
 def people_cared_for(*, user: User) -> QuerySet[Person]:
@@ -25,6 +27,21 @@ def person_relationships(*, person: Person) -> QuerySet[CareRelationship]:
         .exclude(ended_on__lt=today)
         .select_related("team", "team__organisation", "user")
     )
+
+
+def person_allergies(*, user: User, person: Person) -> list[Fact]:
+    """Allergies recorded as active (and not refuted or entered in error), one per code,
+    most recent first: the person header shows them beside current medicines."""
+    facts = person_facts(user=user, person=person).filter(kind=FactKind.ALLERGY, status="active")
+    seen: set[str] = set()
+    out = []
+    for fact in facts.order_by("-occurred_at", "-id"):
+        if (fact.detail or {}).get("verification") in {"refuted", "entered-in-error"}:
+            continue
+        if fact.code not in seen:
+            seen.add(fact.code)
+            out.append(fact)
+    return out
 
 
 def live_break_glass(*, user: User, person: Person) -> BreakGlassGrant | None:

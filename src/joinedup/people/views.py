@@ -66,6 +66,7 @@ def person_detail(request: HttpRequest, person_id: uuid.UUID) -> HttpResponse:
             "timeline": [TimelineEntry.of(row) for row in _timeline(user, person, chosen)],
             "problems": record_selectors.active_problems(user=user, person=person),
             "medications": record_selectors.current_medications(user=user, person=person),
+            "allergies": selectors.person_allergies(user=user, person=person),
             "safeguarding": record_selectors.safeguarding_flag(user=user, person=person),
             "frailty": _frailty(user=user, person=person),
             "care_home": care_home_residents([person.id]).get(person.id, ""),

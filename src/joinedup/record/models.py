@@ -69,6 +69,8 @@ class FactKind(models.TextChoices):
     OBSERVATION = "observation", "Observation"
     MEDICATION = "medication", "Medication"
     IMMUNISATION = "immunisation", "Immunisation"
+    ALLERGY = "allergy", "Allergy"
+    DIAGNOSTIC_REPORT = "diagnostic_report", "Lab report"
     ADMISSION = "admission", "Hospital admission"
     COMMUNITY_REFERRAL = "community_referral", "Community referral"
     COMMUNITY_CONTACT = "community_contact", "Community contact"

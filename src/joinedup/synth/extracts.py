@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from joinedup.synth import care, clinical, config
+from joinedup.synth import allergies, care, clinical, config
 from joinedup.synth.formats import (
     FileSpec,
     Ledger,
@@ -123,7 +123,7 @@ def _sex_word(sex: npt.NDArray[np.str_]) -> npt.NDArray[np.str_]:
 
 def write_gp(world: World, ledger: Ledger) -> IdentityRows:
     """The GP estate's bulk export: Patient, Condition, Observation, MedicationStatement,
-    Immunization and Encounter NDJSON files."""
+    Immunization, Encounter, AllergyIntolerance and DiagnosticReport NDJSON files."""
     p, h = world.persons, world.history
     rows = np.flatnonzero(h.cohort.exit > p.entry)
     seen = h.cohort.exit[rows] - DAY
@@ -140,6 +140,9 @@ def write_gp(world: World, ledger: Ledger) -> IdentityRows:
     _medications(world, ledger, gp_id, write)
     _immunisations(world, ledger, gp_id, write)
     _encounters(world, ledger, gp_id, write)
+    # Written last, from streams of their own: the files above stay the same for a seed.
+    _allergies(world, ledger, gp_id, stream(world.seed, "malformed_gp_allergies"))
+    _lab_reports(world, ledger, gp_id, stream(world.seed, "malformed_gp_reports"))
     return {"gp": (gp_id[rows], rows)}
 
 
@@ -414,6 +417,102 @@ def _immunisations(
         return line, date, cd
 
     ledger.write_ndjson("gp/Immunization.ndjson", im["person"].size, build, rng)
+
+
+ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
+ALLERGY_VERIFICATION = "http://terminology.hl7.org/CodeSystem/allergyintolerance-verification"
+DIAGNOSTIC_SERVICE = "http://terminology.hl7.org/CodeSystem/v2-0074"
+LABORATORY = (ACUTE_TRUST[0], ACUTE_TRUST[1] + " pathology laboratory")
+
+
+def _status(system: str, code: pa.Array) -> pa.Array:
+    return concat_text('{"coding":[{"system":"' + system + '","code":"', code, '"}]}')
+
+
+def _allergies(
+    world: World, ledger: Ledger, gp_id: npt.NDArray[np.str_], rng: np.random.Generator
+) -> None:
+    a = allergies.allergies(stream(world.seed, "allergies"), world.history.cohort)
+    registered = gp_id[a["person"]] != ""
+    a = {name: column[registered] for name, column in a.items()}
+    codes = np.array([c for c, _ in allergies.MANIFESTATIONS])
+    terms = np.array([t for _, t in allergies.MANIFESTATIONS])
+
+    def build(lo: int, hi: int) -> tuple[pa.Array, pa.Array, pa.Array]:
+        s = slice(lo, hi)
+        date, cd = text(a["recorded"][s]), text(a["code"][s])
+        line = concat_text(
+            '{"resourceType":"AllergyIntolerance","id":"',
+            _seq_ids("alg-", lo, hi),
+            '","clinicalStatus":',
+            _status(ALLERGY_CLINICAL, text(a["clinical"][s])),
+            ',"verificationStatus":',
+            _status(ALLERGY_VERIFICATION, text(a["verification"][s])),
+            ',"type":"allergy","category":["',
+            text(a["category"][s]),
+            '"],"criticality":"',
+            text(a["criticality"][s]),
+            '","code":',
+            _coding(cd, text(a["term"][s])),
+            ',"patient":',
+            _ref(gp_id, a["person"][s]),
+            ',"recordedDate":"',
+            date,
+            '","reaction":[{"manifestation":[',
+            _coding(text(codes[a["manifestation"][s]]), text(terms[a["manifestation"][s]])),
+            "]}]}",
+        )
+        return line, date, cd
+
+    ledger.write_ndjson("gp/AllergyIntolerance.ndjson", a["person"].size, build, rng)
+
+
+def _lab_reports(
+    world: World, ledger: Ledger, gp_id: npt.NDArray[np.str_], rng: np.random.Generator
+) -> None:
+    reports, results = allergies.lab_reports(
+        stream(world.seed, "lab_reports"), world.history.observations
+    )
+    panels = list(allergies.LAB_PANELS.values())
+    codes = np.array([c for c, _ in panels])
+    terms = np.array([t for _, t in panels])
+    refs = concat_text('{"reference":"Observation/obs-', text(results["observation"]), '"}')
+    bounds = np.searchsorted(results["report"], np.arange(reports["person"].size + 1))
+    issued = np.strings.add(np.datetime_as_string(reports["issued"], unit="m"), ":00+00:00")
+
+    def build(lo: int, hi: int) -> tuple[pa.Array, pa.Array, pa.Array]:
+        s = slice(lo, hi)
+        date, cd = text(reports["date"][s]), text(codes[reports["panel"][s]])
+        first, last = int(bounds[lo]), int(bounds[hi])
+        grouped = pa.ListArray.from_arrays(
+            pa.array(bounds[lo : hi + 1] - first, pa.int32()), refs.slice(first, last - first)
+        )
+        line = concat_text(
+            '{"resourceType":"DiagnosticReport","id":"',
+            _seq_ids("rep-", lo, hi),
+            '","status":"final","category":[{"coding":[{"system":"'
+            + DIAGNOSTIC_SERVICE
+            + '","code":"LAB","display":"Laboratory"}]}],"code":',
+            _coding(cd, text(terms[reports["panel"][s]])),
+            ',"subject":',
+            _ref(gp_id, reports["person"][s]),
+            ',"effectiveDateTime":"',
+            date,
+            '","issued":"',
+            text(issued[s]),
+            '","performer":[{"type":"Organization","identifier":{"system":"'
+            + ODS_SYSTEM
+            + '","value":"'
+            + LABORATORY[0]
+            + '"},"display":"'
+            + LABORATORY[1]
+            + '"}],"result":[',
+            pa.compute.binary_join(grouped, ","),
+            "]}",
+        )
+        return line, date, cd
+
+    ledger.write_ndjson("gp/DiagnosticReport.ndjson", reports["person"].size, build, rng)
 
 
 def _index_in(keys: list[str], values: npt.NDArray[np.str_]) -> npt.NDArray[np.int64]:

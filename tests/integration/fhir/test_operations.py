@@ -137,6 +137,7 @@ def test_everything_returns_the_compartment(
     kinds = sorted(e.resource.get_resource_type() for e in bundle.entry)
     assert kinds == sorted(
         ["Patient", "Observation", "Condition", "MedicationStatement", "Immunization", "Encounter"]
+        + ["MedicationRequest"]  # the medicine's authorisation, from the same fact
         + ["Provenance"] * 5
     )
 

@@ -172,10 +172,14 @@ def test_fhir_mappings_validate_as_r4(
     assert careplan.subject.reference == f"Patient/{person.id}"
     assert careplan.meta.versionId == "1"
     assert len(careplan.activity) == 1
-    assert careplan.contained[0].description.text == "Walk to the park"
+    assert careplan.goal[0].reference == f"Goal/{plan.pk}-{plan.goals[0]['id']}"
+    assert careplan.goal[0].display == "Walk to the park"
+    assert careplan.contributor[0].reference == f"Practitioner/{place.nurse.pk}"
     assert careteam.participant[0].role[0].text.endswith("(key worker)")
+    assert careteam.participant[0].member.reference == f"Practitioner/{place.nurse.pk}"
     assert fhir_task.status == "requested"
     assert fhir_task.owner.display == "Sam Walsh"
+    assert fhir_task.owner.reference == f"Practitioner/{place.socialworker.pk}"
     assert request.priority == "routine"
     assert request.performer[0].display == "Central INT"
     assert request.subject.display == "Edith FHIR"

@@ -228,3 +228,44 @@ def test_header_shows_the_practice_neighbourhood_and_a_safeguarding_flag(
 
     assert "Heatons &amp; Reddish" in body
     assert "Safeguarding: Child protection plan" in body
+
+
+def test_allergies_show_in_the_header_and_lab_reports_on_the_timeline(
+    make_user: Callable[..., User],
+    make_person: Callable[..., Person],
+    make_team: Callable[..., Team],
+    relate: Callable[..., object],
+    signed_in: Callable[[User], Client],
+    add_fact: Callable[..., Fact],
+) -> None:
+    team = make_team()
+    person = make_person()
+    relate(person, team)
+    allergy = {"category": "medication", "criticality": "high", "reaction": "Anaphylaxis"}
+    add_fact(person, "gp", "allergy", _at(2019, 6, 1), display="Allergy to penicillin",
+             code="91936005", status="active", detail=allergy)  # fmt: skip
+    add_fact(person, "gp", "allergy", _at(2018, 1, 1), display="Allergy to peanut",
+             code="91935009", status="resolved", detail={"category": "food"})  # fmt: skip
+    add_fact(person, "gp", "diagnostic_report", _at(2025, 3, 1), display="HbA1c measurement",
+             code="43396009", status="final", organisation="RZ9",
+             detail={"result_0": "obs-1", "issued": "2025-03-03T11:00:00+00:00"})  # fmt: skip
+    add_fact(person, "gp", "condition", _at(2020, 1, 5), display="Heart failure", status="active")
+    nurse = signed_in(make_user(Role.DISTRICT_NURSE, teams=[team]))
+    page = reverse("people:detail", kwargs={"person_id": person.id})
+
+    body = nurse.get(page).content.decode()
+    filtered = nurse.get(page, {"kind": "diagnostic_report"}).content.decode()
+
+    header = body[body.index("<h2>Allergies</h2>") : body.index("<h2>Active problems</h2>")]
+    assert "Allergy to penicillin" in header
+    assert "High criticality" in header
+    assert "Allergy to peanut" not in header  # resolved
+    timeline = body[body.index('id="timeline"') :]
+    assert "Lab report</strong>: HbA1c measurement" in timeline
+    assert "1 result; issued 2025-03-03; final" in timeline
+    assert "(RZ9)" in timeline
+    assert "medication; high criticality; reaction: Anaphylaxis; active" in timeline
+    shown = filtered[filtered.index('id="timeline"') :]
+    assert "HbA1c measurement" in shown
+    assert "Allergy to penicillin" not in shown
+    assert AuditEvent.objects.filter(person_id=person.id, action="read").exists()
