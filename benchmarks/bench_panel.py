@@ -2,15 +2,18 @@
 fixtures, and the sortition-algorithms package's MAXIMIN (HiGHS) on the same inputs.
 
 Run: .venv/bin/python benchmarks/bench_panel.py [--timeout 900] [--only NAME]
-Each run is its own subprocess with a time limit. Prints a markdown table for
-docs/panel-selection.md. sortition-algorithms is GPL-3: it is imported here (a test-only
-dependency), never by the platform.
+Each run is its own subprocess with a time limit and one BLAS thread (the kernel's
+interior-point master factorises with BLAS; two BLAS threads on a shared, loaded 2-core
+machine make it 100 times slower). Prints a markdown table for docs/panel-selection.md.
+sortition-algorithms is GPL-3: it is imported here (a test-only dependency), never by the
+platform.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -124,6 +127,7 @@ def _run(name: str, who: str, timeout: float) -> str:
             text=True,
             timeout=timeout,
             check=False,
+            env={**os.environ, "OPENBLAS_NUM_THREADS": "1"},
         )
     except subprocess.TimeoutExpired:
         return f"| {name} | {who} | - | - | > {timeout:.0f} (stopped) | |"

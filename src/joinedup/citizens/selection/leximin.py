@@ -15,7 +15,9 @@ round stops when that bound meets z. Types with y_t > 0 are at z in *every* opti
 distribution (complementary slackness) and are fixed. The master is solved by HiGHS's
 interior-point method without crossover, whose solution lies in the relative interior of
 the optimal face, so the duals are strictly complementary and each round fixes every type
-that can be fixed, not just one (docs/adr/0008-leximin-on-highs.md).
+that can be fixed, not just one (docs/adr/0008-leximin-on-highs.md). On large instances,
+once most types are fixed, the master goes to the kernel's own interior-point solver
+(ipm.py), which handles those degenerate masters many times faster (issue 9).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import scipy.sparse  # type: ignore[import-untyped]  # no scipy-stubs in the lock yet
 
 from joinedup.citizens.selection.columns import ColumnSet, distribution_from
 from joinedup.citizens.selection.highs import FloatArray, LpModel, SparseRows, solve_lp
+from joinedup.citizens.selection.ipm import solve_standard
 from joinedup.citizens.selection.model import Distribution
 
 GAP = 1e-7  # a round stops when the proven bound is within this of z
@@ -36,6 +40,15 @@ MAX_ITERATIONS = 20_000
 TARGETED = 36  # extra local searches per master solve, one per heaviest-dual type ...
 TARGETED_FROM = 300  # ... on instances with at least this many types (measured: below it
 # the master re-solves are cheap and the extra searches cost more than they save)
+OWN_IPM_FROM = 300  # from this many types, masters whose rows are mostly fixed types go to
+# ipm.py (measured: HiGHS's simplex needs thousands of degenerate pivots per re-solve there,
+# while in the early rounds its warm re-solves are cheaper than an IPM solve)
+LOOSE = 1e-6  # ipm.py tolerance while local search still finds panels; the proof uses 1e-9
+# (measured on round 7: 1e-4 took 93 solves, 1e-6 12, 1e-8 14)
+OWN_TARGETED = 8  # with ipm.py's central duals fewer targeted searches do better (round 7:
+# 8 searches 12 solves and 182 panels; 36: 20 solves and 731 panels; 0: 28 solves)
+
+Method = Literal["ipm", "simplex", "own", "own-loose"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,8 @@ class _Master:
         self.columns = columns
         self.rows = np.flatnonzero(active)
         self.known = 0
+        self.blocks: list[scipy.sparse.csc_array] = []  # panel columns over self.rows
+        self.level = np.full(len(self.rows), np.nan)  # fixed value per row (nan: unfixed)
         n = len(self.rows)
         dense = np.zeros((n + 1, 1))
         dense[:n, 0] = -1.0
@@ -92,6 +107,7 @@ class _Master:
         inst = self.columns.instance
         a = np.vstack(new).T[self.rows] / inst.multiplicity[self.rows, None]
         dense = np.vstack((a, np.ones((1, len(new)))))
+        self.blocks.append(scipy.sparse.csc_array(dense))
         j = len(new)
         self.lp.add_columns(
             np.zeros(j), np.zeros(j), np.full(j, np.inf), SparseRows.from_dense(dense)
@@ -104,20 +120,47 @@ class _Master:
         for t in np.flatnonzero(types):
             self.lp.set_coefficient(where[int(t)], 0, 0.0)
             self.lp.set_row_bounds(where[int(t)], value - SLACK, np.inf)
+            self.level[where[int(t)]] = value
 
-    def solve(self, method: Literal["ipm", "simplex"], unfixed: np.ndarray) -> _Round:
-        res = self.lp.solve(method)
+    def _solve_own(self, tolerance: float) -> tuple[float, FloatArray, FloatArray] | None:
+        """(z, lam, row duals) from ipm.py on ``min -z`` in equality form with row slacks;
+        None if it stalls short of the tolerance."""
+        n = len(self.rows)
+        unfixed = np.isnan(self.level)
+        z_col = scipy.sparse.csc_array(np.r_[-unfixed.astype(np.float64), 0.0][:, None])
+        slacks = scipy.sparse.vstack(
+            (-scipy.sparse.eye_array(n, format="csc"), scipy.sparse.csc_array((1, n)))
+        )
+        a = scipy.sparse.hstack((z_col, *self.blocks, slacks), format="csc")
+        b = np.r_[np.where(unfixed, 0.0, self.level - SLACK), 1.0]
+        c = np.zeros(a.shape[1])
+        c[0] = -1.0
+        res = solve_standard(a, b, c, tolerance=tolerance)
+        if not res.optimal:
+            return None
+        return float(res.x[0]), res.x[1 : 1 + self.known], res.y
+
+    def solve(self, method: Method, unfixed: np.ndarray) -> _Round:
+        if method in {"own", "own-loose"}:
+            own = self._solve_own(LOOSE if method == "own-loose" else 1e-9)
+            if own is not None:
+                return self._round(*own, unfixed)
+            method = "ipm"  # ipm.py stalled (rounding): HiGHS's IPM solves the same master
+        res = self.lp.solve("ipm" if method == "ipm" else "simplex")
         if not res.optimal and method == "simplex":
             res = self.lp.solve("ipm")  # a stalled warm simplex: the IPM starts afresh
         if not res.optimal:
             raise RuntimeError(f"LEXIMIN master LP ended {res.status}")
+        return self._round(float(res.x[0]), res.x[1:], res.row_dual, unfixed)
+
+    def _round(self, z: float, x: FloatArray, row_dual: FloatArray, unfixed: np.ndarray) -> _Round:
         inst = self.columns.instance
         duals = np.zeros(inst.num_types)
-        duals[self.rows] = np.abs(res.row_dual[:-1])
+        duals[self.rows] = np.abs(row_dual[:-1])
         duals /= duals[unfixed].sum() or 1.0
-        lam = np.clip(res.x[1:], 0.0, None)
+        lam = np.clip(x, 0.0, None)
         probs = (self.columns.matrix().T @ lam) / inst.multiplicity
-        return _Round(float(res.x[0]), lam, duals, probs)
+        return _Round(z, lam, duals, probs)
 
 
 def _solve_round(
@@ -125,29 +168,33 @@ def _solve_round(
 ) -> tuple[_Round, int]:
     """Column generation until the pricing bound proves the round's z optimal.
 
-    Dual simplex (warm) while local search still finds better panels; then IPM without
-    crossover for strictly complementary duals, and the exact pricing program.
+    While local search still finds better panels: HiGHS's primal simplex (warm), or on
+    large instances once types are fixed ipm.py at a loose tolerance. Then an IPM
+    without crossover (HiGHS's, or ipm.py at 1e-9) for strictly complementary duals, and
+    the exact pricing program.
     """
     columns, inst = master.columns, master.columns.instance
-    targeted = TARGETED if inst.num_types >= TARGETED_FROM else 0
-    method: Literal["ipm", "simplex"] = "simplex"
+    own = int(fixed.sum()) >= max(int(unfixed.sum()), 1) and inst.num_types >= OWN_IPM_FROM
+    targeted = (OWN_TARGETED if own else TARGETED) if inst.num_types >= TARGETED_FROM else 0
+    searching: Method = "own-loose" if own else "simplex"
+    proving: Method = "own" if own else "ipm"
+    method = searching
     for solves in range(1, MAX_ITERATIONS + 1):
+        master.sync()
         rnd = master.solve(method, unfixed)
         weights = rnd.y / inst.multiplicity
         mu = float((columns.matrix() @ weights).max())
         if columns.search(weights, mu + GAP, targeted=targeted):
-            master.sync()
-            method = "simplex"
+            method = searching
             continue
-        if method == "simplex":
-            method = "ipm"
+        if method == searching:
+            method = proving
             continue
         best = columns.price(weights)
         bound = best.bound - float(rnd.y[fixed] @ values[fixed])
         if bound - rnd.z <= GAP or not columns.add(best.x):
             return rnd, solves
-        master.sync()
-        method = "simplex"
+        method = searching
     raise RuntimeError("LEXIMIN column generation did not converge")
 
 
