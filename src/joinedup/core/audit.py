@@ -67,23 +67,28 @@ def audit_record(
     outcome: str = "allowed",
     reason: str = "",
 ) -> AuditEvent:
-    """Append one event to the chain; the chain head's row lock orders concurrent writers."""
+    """Append one event to the chain; the chain head's row lock orders concurrent writers.
+
+    Everything that does not depend on the chain (the actor's fields, which may need a
+    query for their organisation, the request's channel and id) is worked out before the
+    lock is taken, so the lock is held only to read the head, hash, insert and move the
+    head: on SQLite that lock is the database's one write lock.
+    """
+    fields = {
+        "person_id": person_id,
+        "action": action,
+        "resource": resource,
+        "outcome": outcome,
+        "reason": reason,
+        "channel": context.channel.get(),
+        "request_id": context.request_id.get(),
+        **_actor_fields(actor),
+    }
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             id=1, defaults={"last_hash": GENESIS, "length": 0}
         )
-        event = AuditEvent(
-            occurred_at=timezone.now(),
-            person_id=person_id,
-            action=action,
-            resource=resource,
-            outcome=outcome,
-            reason=reason,
-            channel=context.channel.get(),
-            request_id=context.request_id.get(),
-            prev_hash=head.last_hash,
-            **_actor_fields(actor),
-        )
+        event = AuditEvent(occurred_at=timezone.now(), prev_hash=head.last_hash, **fields)
         event.hash = event_hash(event)
         event.save(force_insert=True)
         head.last_hash = event.hash

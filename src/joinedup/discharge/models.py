@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import models
 
 from joinedup.core.access import ScopedQuerySet
-from joinedup.people.models import Person
+from joinedup.people.models import Person, person_visibility
 
 if TYPE_CHECKING:
     from joinedup.core.models import User
@@ -43,8 +43,7 @@ class FlagSource(models.TextChoices):
 class StayQuerySet(ScopedQuerySet["Stay"]):
     def visible_to(self, user: User) -> Self:
         """Stays of the people the user may see (see ``PersonQuerySet.visible_to``)."""
-        people = Person.objects.visible_to(user).values("id")
-        return self.filter(person_id__in=people)._scoped(f"user:{user.pk}")
+        return self.filter(person_visibility(user, via="person_id"))._scoped(f"user:{user.pk}")
 
 
 class Stay(models.Model):

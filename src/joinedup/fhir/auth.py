@@ -16,6 +16,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
@@ -42,9 +43,13 @@ class Scope:
         return self.resource_type in ("*", resource_type) and action in self.actions
 
 
+@lru_cache(maxsize=1024)
 def parse_scopes(text: str) -> tuple[Scope, ...]:
     """The resource scopes in a space-separated scope string; OpenID and launch scopes
-    (``openid``, ``fhirUser``, ``launch/patient``, ``offline_access``) are allowed and ignored."""
+    (``openid``, ``fhirUser``, ``launch/patient``, ``offline_access``) are allowed and ignored.
+
+    Cached: every request parses its token's scopes, and a token's scopes never change
+    (the result is immutable; a string that is not a scope raises and is not cached)."""
     scopes: list[Scope] = []
     for word in text.split():
         if word in {"openid", "fhirUser", "profile", "launch", "offline_access"} or (
@@ -113,11 +118,12 @@ def grant_for(authorization: str) -> Grant:
     kind, _, raw = authorization.partition(" ")
     if kind.lower() != "bearer" or not raw.strip():
         raise InvalidToken("send an Authorization: Bearer token", where="Authorization")
-    token = (
+    found = (
         AccessToken.objects.select_related("user", "user__organisation", "client")
         .filter(token_hash=token_hash(raw.strip()))
-        .first()
+        .order_by()[:1]  # the hash is unique: no ordering to compute
     )
+    token = next(iter(found), None)
     if token is None or token.revoked_at is not None or token.expires_at <= timezone.now():
         raise InvalidToken("the token is unknown, expired or revoked", where="Authorization")
     if not token.user.is_active or (token.client is not None and not token.client.active):

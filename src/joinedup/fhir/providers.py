@@ -260,7 +260,9 @@ class ModelProvider(Provider):
         value = self._id_value(logical_id)
         row = None
         if value is not None:
-            row = self.scoped(ctx).filter(**{self.id_field: value}).first()
+            # The logical id is unique, so one row at most and no ordering to compute.
+            found = self.scoped(ctx).filter(**{self.id_field: value}).order_by()[:1]
+            row = next(iter(found), None)
         if row is None:
             self._refuse(ctx, value)
         resource = self.render_rows([row])[0]

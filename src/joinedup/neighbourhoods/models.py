@@ -11,7 +11,7 @@ team a referral is routed to, and the person who made it, may read the referral 
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Self, TypeVar
 
 from django.db import models
 from django.db.models import Q
@@ -19,14 +19,15 @@ from django.db.models import Q
 from joinedup.core.access import ScopedQuerySet
 from joinedup.core.models import Neighbourhood, Team
 from joinedup.core.roles import Permission, Role
-from joinedup.people.models import Person
+from joinedup.people.models import Person, person_visibility
 
 if TYPE_CHECKING:
     from joinedup.core.models import User
 
 
-def _visible_people(user: User) -> models.QuerySet[Person, Any]:
-    return Person.objects.visible_to(user).values("id")
+def _visible_people(user: User) -> Q:
+    """The access rule on the row's own ``person_id`` (see ``PersonQuerySet.visible_to``)."""
+    return person_visibility(user, via="person_id")
 
 
 M = TypeVar("M", bound=models.Model)
@@ -36,7 +37,7 @@ class PersonScopedQuerySet(ScopedQuerySet[M]):
     """Rows about a person: visible when the person is (see ``PersonQuerySet.visible_to``)."""
 
     def visible_to(self, user: User) -> Self:
-        return self.filter(person_id__in=_visible_people(user))._scoped(f"user:{user.pk}")
+        return self.filter(_visible_people(user))._scoped(f"user:{user.pk}")
 
 
 # ---------------------------------------------------------------------------- front door
@@ -301,7 +302,7 @@ class TaskStatus(models.TextChoices):
 class TaskQuerySet(ScopedQuerySet["Task"]):
     def visible_to(self, user: User) -> Self:
         """Tasks of the user's teams, or the user's own, about people the user may see."""
-        about = Q(person__isnull=True) | Q(person_id__in=_visible_people(user))
+        about = Q(person__isnull=True) | _visible_people(user)
         mine = Q(owner=user) | Q(team__in=user.teams.all())
         return self.filter(about & mine)._scoped(f"user:{user.pk}")
 
@@ -470,9 +471,7 @@ class AgendaReason(models.TextChoices):
 class MdtItemQuerySet(ScopedQuerySet["MdtItem"]):
     def visible_to(self, user: User) -> Self:
         """Items of the user's teams' meetings, about people (or referrals) they may see."""
-        about = Q(person_id__in=_visible_people(user)) | Q(
-            person__isnull=True, referral__team__in=user.teams.all()
-        )
+        about = _visible_people(user) | Q(person__isnull=True, referral__team__in=user.teams.all())
         return self.filter(about, meeting__team__in=user.teams.all())._scoped(f"user:{user.pk}")
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar, Self
 from django.db import models
 
 from joinedup.core.access import ScopedQuerySet, UnscopedQuery
-from joinedup.people.models import Person, SourceIdentity
+from joinedup.people.models import Person, SourceIdentity, person_visibility
 
 if TYPE_CHECKING:
     from joinedup.core.models import User
@@ -84,9 +84,10 @@ class FactKind(models.TextChoices):
 
 class FactQuerySet(ScopedQuerySet["Fact"]):
     def visible_to(self, user: User) -> Self:
-        """Facts about the people the user may see (see PersonQuerySet.visible_to)."""
-        people = Person.objects.visible_to(user).values("id")
-        return self.filter(identity__person_id__in=people)._scoped(f"user:{user.pk}")
+        """Facts about the people the user may see (see PersonQuerySet.visible_to), the rule
+        applied on the fact's own person column (no subquery over Person)."""
+        rule = person_visibility(user, via="identity__person_id")
+        return self.filter(rule)._scoped(f"user:{user.pk}")
 
     def of_opened_person(self, person: Person) -> Self:
         """Facts about a person the caller opened through ``people.services.person_open``,
