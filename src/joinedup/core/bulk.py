@@ -9,24 +9,53 @@ as the ORM would store them, and only in the columns that need it.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import tzinfo
 from typing import Any
 
 from django.db import connection, models
 
 
 def _adapter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
-    """The backend's adapter for the column's values; None where values pass as they are."""
+    """The backend's adapter for the column's values; None where values pass as they are.
+
+    Two adapters are written out rather than looked up per value, because ingestion calls
+    them hundreds of thousands of times, both on SQLite: datetimes (what
+    ``adapt_datetimefield_value`` does: an aware value made naive in the connection's zone,
+    then ``str``), and JSON without a custom encoder (``json.dumps``, as
+    ``adapt_json_value`` does)."""
     ops = connection.ops
+    sqlite = connection.vendor == "sqlite"
     if isinstance(field, models.DateTimeField):
+        zone = connection.timezone
+        if sqlite and zone is not None:
+            return _same_as_last(_sqlite_datetime(zone))
         return _same_as_last(ops.adapt_datetimefield_value)
     if isinstance(field, models.DateField):
         return ops.adapt_datefield_value
+    if sqlite and isinstance(field, models.JSONField) and field.encoder is None:
+        return _json_text
     target = field.target_field if isinstance(field, models.ForeignKey) else field
     if isinstance(target, models.JSONField | models.UUIDField):
         return lambda value: field.get_db_prep_save(value, connection)
     return None
+
+
+def _sqlite_datetime(zone: tzinfo) -> Callable[[Any], Any]:
+    def adapt(value: Any) -> Any:
+        if value is None:
+            return None
+        if value.utcoffset() is not None:  # aware (Django's is_aware)
+            value = value.astimezone(zone).replace(tzinfo=None)
+        return str(value)
+
+    return adapt
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
 
 
 def _same_as_last(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -42,15 +71,13 @@ def _same_as_last(adapt: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 def _values(
-    rows: Sequence[dict[str, Any]],
-    names: list[str],
-    adapt: list[Callable[[Any], Any] | None],
+    rows: Sequence[Sequence[Any]], adapt: list[Callable[[Any], Any] | None]
 ) -> list[list[Any]]:
-    """Each row's values in column order, adapted for the database."""
+    """Each row's values (already in column order), adapted for the database."""
     needed = [(i, a) for i, a in enumerate(adapt) if a is not None]
     out = []
     for row in rows:
-        values = [row[n] for n in names]
+        values = list(row)
         for i, a in needed:
             values[i] = a(values[i])
         out.append(values)
@@ -70,6 +97,29 @@ def upsert(
     if not rows:
         return
     names = list(rows[0])
+    upsert_values(
+        model,
+        names,
+        [[row[n] for n in names] for row in rows],
+        unique=unique,
+        update=update,
+        batch_size=batch_size,
+    )
+
+
+def upsert_values(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    unique: Sequence[str],
+    update: Sequence[str],
+    batch_size: int = 2000,
+) -> None:
+    """``upsert`` for rows already laid out as values in the order of ``names`` (field
+    attnames): the ingester builds them so, and skips a dict per row."""
+    if not rows:
+        return
     fields = [_field(model, n) for n in names]
     adapt = [_adapter(f) for f in fields]
     quote = connection.ops.quote_name
@@ -81,23 +131,22 @@ def upsert(
     # Identifiers are the backend's quoted names from model metadata; values are parameters.
     table = quote(model._meta.db_table)
     on_conflict = f"ON CONFLICT ({conflict}) DO UPDATE SET {updates}"
+    keys = [list(names).index(u) for u in unique]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            _copy_upsert(cursor, rows, names, adapt, unique, table, columns, on_conflict)
+            _copy_upsert(cursor, rows, keys, adapt, table, columns, on_conflict)
             return
         marks = ", ".join(["%s"] * len(fields))
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) {on_conflict}"  # noqa: S608
         for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
-            cursor.executemany(sql, _values(batch, names, adapt))
+            cursor.executemany(sql, _values(rows[start : start + batch_size], adapt))
 
 
 def _copy_upsert(
     cursor: Any,
-    rows: Sequence[dict[str, Any]],
-    names: list[str],
+    rows: Sequence[Sequence[Any]],
+    keys: list[int],
     adapt: list[Callable[[Any], Any] | None],
-    unique: Sequence[str],
     table: str,
     columns: str,
     on_conflict: str,
@@ -106,12 +155,12 @@ def _copy_upsert(
 
     One statement may not touch a row twice, so where the rows repeat a key the last one
     wins, as it would have with one statement per row."""
-    last = {tuple(row[u] for u in unique): row for row in rows}
+    last = {tuple(row[k] for k in keys): row for row in rows}
     scratch = connection.ops.quote_name(f"_upsert_{uuid.uuid4().hex[:12]}")
     cursor.execute(f"CREATE TEMP TABLE {scratch} AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: S608
     try:
         with cursor.cursor.copy(f"COPY {scratch} ({columns}) FROM STDIN") as copy:
-            for values in _values(list(last.values()), names, adapt):
+            for values in _values(list(last.values()), adapt):
                 copy.write_row(values)
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {scratch} {on_conflict}"  # noqa: S608
@@ -147,5 +196,5 @@ def update_rows(
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
-            values = _values(batch, names, adapt)
+            values = _values([[row[n] for n in names] for row in batch], adapt)
             cursor.executemany(sql, [[*v, row[key]] for v, row in zip(values, batch, strict=True)])

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from joinedup.core import nhs_number
@@ -196,15 +200,19 @@ def csv_header(first_line: str) -> list[str]:
 
 def parse_csv_line(line: str, header: list[str]) -> dict[str, str]:
     """One CSV line as column -> text; RowError if it is cut short or has extra values."""
+    return dict(zip(header, _csv_values(line, len(header)), strict=True))
+
+
+def _csv_values(line: str, expected: int) -> list[str]:
     try:
         values = next(csv.reader([line], strict=True))
     except (csv.Error, StopIteration):
         raise RowError("line", "the line is not valid CSV") from None
-    if len(values) != len(header):
+    if len(values) != expected:
         raise RowError(
-            "line", f"expected {len(header)} values, found {len(values)} (truncated or extra)"
+            "line", f"expected {expected} values, found {len(values)} (truncated or extra)"
         )
-    return dict(zip(header, values, strict=True))
+    return values
 
 
 def parse_ndjson_line(line: str, spec: FileSpec) -> dict[str, Any]:
@@ -236,11 +244,20 @@ def _validate_fhir(resource: dict[str, Any], resource_type: str) -> None:
 _MODELS: dict[str, Any] = {}
 
 
+def fhir_modules(specs: Iterable[FileSpec]) -> list[str]:
+    """The modules of the R4B models that validate these files (imported ahead of need)."""
+    return sorted({_r4b_module(s.resource) for s in specs if s.format == "ndjson" and s.resource})
+
+
+def _r4b_module(resource_type: str) -> str:
+    return f"fhir.resources.R4B.{resource_type.lower()}"
+
+
 def _r4b_model(resource_type: str) -> Any:
     if resource_type not in _MODELS:
         import importlib
 
-        module = importlib.import_module(f"fhir.resources.R4B.{resource_type.lower()}")
+        module = importlib.import_module(_r4b_module(resource_type))
         _MODELS[resource_type] = getattr(module, resource_type)
     return _MODELS[resource_type]
 
@@ -249,21 +266,65 @@ def canonical_row(
     spec: FileSpec, line: str, header: list[str] | None, context: Context
 ) -> dict[str, Any]:
     """The canonical values of one line of a file, or RowError."""
-    if spec.format == "ndjson":
-        source: Any = parse_ndjson_line(line, spec)
+    return _Reader(spec, header, context).row(line)
 
-        def pick(field: FieldSpec) -> Any:
-            return fhir_path(source, field.source)
-    else:
-        assert header is not None
-        source = parse_csv_line(line, header)
 
-        def pick(field: FieldSpec) -> Any:
-            if field.source not in source:
+class _Reader:
+    """One file's rows read with the work that is the same for every row done once: each
+    field's path parsed and its column found, its converter chosen. A file's rows are
+    hundreds of thousands of calls of ``row``, so this is where validation spends its
+    time outside the FHIR models."""
+
+    def __init__(self, spec: FileSpec, header: list[str] | None, context: Context) -> None:
+        self.spec = spec
+        self.header = header
+        self.context = context
+        self.fields = [(f, _CONVERTERS[f.type], self._picker(f)) for f in spec.all_fields]
+
+    def _picker(self, field: FieldSpec) -> Callable[[Any], Any]:
+        if self.spec.format == "ndjson":
+            steps = _steps(field.source)
+            if len(steps) == 1 and not steps[0][1]:
+                name = steps[0][0]
+                return lambda source: source.get(name)
+            path = field.source
+            return lambda source: fhir_path(source, path)
+        assert self.header is not None
+        if field.source not in self.header:
+
+            def missing(_values: Any) -> Any:
                 raise RowError(field.name, f"the file has no column {field.source}")
-            return source[field.source]
 
-    return {f.name: convert(f, pick(f), context) for f in spec.all_fields}
+            return missing
+        # The last column of that name, as a dict of the row's columns would keep.
+        return itemgetter(len(self.header) - 1 - self.header[::-1].index(field.source))
+
+    def row(self, line: str) -> dict[str, Any]:
+        if self.spec.format == "ndjson":
+            source: Any = parse_ndjson_line(line, self.spec)
+        else:
+            assert self.header is not None
+            source = _csv_values(line, len(self.header))
+        context = self.context
+        out: dict[str, Any] = {}
+        for spec, convert_text, pick in self.fields:
+            raw = pick(source)
+            text = "" if raw is None else (raw if type(raw) is str else str(raw)).strip()
+            if not text:
+                if spec.required:
+                    raise RowError(spec.name, f"{spec.source} is required")
+                out[spec.name] = None
+                continue
+            try:
+                out[spec.name] = convert_text(spec, text, context)
+            except RowError:
+                raise
+            except (ValueError, TypeError):
+                expected = f" ({spec.format})" if spec.format else ""
+                raise RowError(
+                    spec.name, f"{text!r} is not a valid {spec.type}{expected}"
+                ) from None
+        return out
 
 
 def raw_text(line: str) -> str:
@@ -271,17 +332,48 @@ def raw_text(line: str) -> str:
     return line if len(line) <= 20_000 else line[:20_000] + "…"
 
 
+def end_with(pid: int) -> None:
+    """Worker initializer: end this worker once process ``pid`` (the ingester) has ended.
+
+    A worker otherwise waits on its queue for ever when the ingester is killed (SIGKILL
+    gives it no chance to stop its workers), and with it the server it was forked from."""
+
+    def watch() -> None:
+        while _running(pid):
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="end-with-ingester", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:  # noqa: PTH123 - a hot, tiny read
+            return stat.read().rsplit(b")", 1)[1].split()[0] != b"Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: ask the kernel whether the process exists
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+
 def validate_lines(
     spec: FileSpec, texts: list[str | None], header: list[str] | None, context: Context
 ) -> list[dict[str, Any] | RowError]:
     """Each line's canonical values or its error (runs in worker processes)."""
+    reader = _Reader(spec, header, context)
     out: list[dict[str, Any] | RowError] = []
     for text in texts:
         if text is None:
             out.append(RowError("line", "the line is not UTF-8 text (wrong encoding?)"))
             continue
         try:
-            out.append(canonical_row(spec, text, header, context))
+            out.append(reader.row(text))
         except RowError as error:
             out.append(error)
     return out

@@ -49,6 +49,19 @@ def _state(database: Path) -> dict[str, list[tuple[object, ...]]]:
         return {name: sorted(db.execute(sql).fetchall(), key=repr) for name, sql in _TABLES.items()}
 
 
+def _session(sid: int) -> list[int]:
+    """The processes still running in a session (Linux /proc; none elsewhere)."""
+    alive = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_bytes().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == sid and fields[0] != b"Z":
+            alive.append(int(stat.parent.name))
+    return alive
+
+
 def _committed_rows(database: Path) -> int:
     try:
         with sqlite3.connect(database, timeout=1) as db:
@@ -72,6 +85,7 @@ def test_sigkill_mid_run_then_rerun_matches_an_uninterrupted_run(
         env=_env(crashed),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # so its worker processes can be found afterwards
     )
     deadline = time.monotonic() + 300
     while _committed_rows(crashed) < 3000 and victim.poll() is None:
@@ -81,6 +95,11 @@ def test_sigkill_mid_run_then_rerun_matches_an_uninterrupted_run(
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     partial = _committed_rows(crashed)
+    # The validating workers (and the server they were forked from) end with the ingester.
+    deadline = time.monotonic() + 20
+    while _session(victim.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _session(victim.pid), "worker processes outlived the killed ingester"
 
     _joinedup(crashed, "ingest", str(borough), "--chunk-size", "300")
 

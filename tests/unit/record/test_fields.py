@@ -2,8 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from joinedup.record.feeds import FieldSpec, load_feeds
-from joinedup.record.fields import Context, RowError, convert, fhir_path, is_sctid
+from joinedup.record.feeds import FieldSpec, FileSpec, load_feeds
+from joinedup.record.fields import (
+    Context,
+    RowError,
+    convert,
+    fhir_modules,
+    fhir_path,
+    is_sctid,
+    validate_lines,
+)
 
 CONTEXT = Context(practices=frozenset({"Z88001"}))
 
@@ -68,3 +76,50 @@ def test_every_feed_in_the_configuration_loads() -> None:
         for spec in feed.files:
             assert spec.id.required, spec.path
             assert spec.role == "identity" or spec.person is not None, spec.path
+
+
+CSV_SPEC = FileSpec(
+    feed="test",
+    path="test.csv",
+    format="csv",
+    role="identity",
+    id=FieldSpec("id", "ref", required=True),
+    fields=(
+        FieldSpec("given_name", "name", required=True),
+        FieldSpec("postcode", "postcode", "postcode"),
+    ),
+)
+
+
+def test_a_csv_row_reads_columns_by_name_and_a_repeated_column_by_its_last_place() -> None:
+    rows = validate_lines(
+        CSV_SPEC,
+        ["R1,Ada,sk1 3xe,Augusta", "R2,Ada,SK1 3XE,", "R3,Ann,NOWHERE,Ann", "R4,Bo", None],
+        ["ref", "name", "postcode", "name"],
+        CONTEXT,
+    )
+    named_last, blank_last, bad_postcode, short, not_text = rows
+    assert named_last == {"id": "R1", "given_name": "Augusta", "postcode": "SK1 3XE"}
+    assert isinstance(blank_last, RowError)
+    assert (blank_last.field, blank_last.reason) == ("given_name", "name is required")
+    assert isinstance(bad_postcode, RowError)
+    assert bad_postcode.field == "postcode"
+    assert isinstance(short, RowError)
+    assert "expected 4 values, found 2" in short.reason
+    assert isinstance(not_text, RowError)
+    assert "UTF-8" in not_text.reason
+
+
+def test_a_required_field_whose_column_is_absent_names_the_column() -> None:
+    (row,) = validate_lines(CSV_SPEC, ["R1,SK1 3XE"], ["ref", "postcode"], CONTEXT)
+    assert isinstance(row, RowError)
+    assert (row.field, row.reason) == ("given_name", "the file has no column name")
+
+
+def test_the_fhir_models_of_the_configured_files_are_named_for_preloading() -> None:
+    specs = [spec for feed in load_feeds().values() for spec in feed.files]
+    modules = fhir_modules(specs)
+    assert "fhir.resources.R4B.patient" in modules
+    assert "fhir.resources.R4B.observation" in modules
+    assert all(m.startswith("fhir.resources.R4B.") for m in modules)
+    assert len(modules) == len({s.resource for s in specs if s.format == "ndjson"})
