@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -181,8 +180,7 @@ def history_of(resource_type: str, logical_id: str) -> list[Resource]:
 # -- the record's facts
 
 # Searches on what a fact keeps in its detail (a JSON object) are built here, not from an
-# ORM path; ``FactProvider`` puts them in place of the placeholder condition that parsing
-# made for the parameter. Each builder takes (modifier, value, where) and returns a Q.
+# ORM path (``SearchParam.build``). Each builder takes (modifier, value, where) and returns a Q.
 CustomCondition = Callable[[str, str, str], Q]
 
 
@@ -251,16 +249,17 @@ def _clinical_params(
             "clinical-status", "token", ("status",), "active, inactive or resolved"
         )
         for name, description in _ALLERGY_DETAIL.items():
-            out[name] = _detail_param(name, description)
+            out[name] = _detail_param(name, description, _DETAIL_KEYS.get(name, name))
     elif resource_type == "DiagnosticReport":
-        out["category"] = _detail_param("category", "The diagnostic service (LAB)")
+        out["category"] = _detail_param("category", "The diagnostic service (LAB)", "category")
         out["result"] = P(
             "result",
             "reference",
-            ("id",),  # a placeholder: DiagnosticReportProvider builds the condition
+            ("detail",),
             "An Observation the report gives as a result",
             targets=("Observation",),
             sortable=False,
+            build=_result_condition,
         )
         out["performer"] = P(
             "performer",
@@ -297,9 +296,9 @@ _ALLERGY_DETAIL = {
 _DETAIL_KEYS = {"verification-status": "verification"}
 
 
-def _detail_param(name: str, description: str) -> fs.SearchParam:
-    """A token kept in the fact's detail: a placeholder path, built by FactProvider."""
-    return P(name, "token", ("id",), description, sortable=False)
+def _detail_param(name: str, description: str, key: str) -> fs.SearchParam:
+    """A token kept in the fact's detail under ``key``."""
+    return P(name, "token", ("detail",), description, sortable=False, build=_detail_token(key))
 
 
 def _detail_token(key: str) -> CustomCondition:
@@ -332,9 +331,9 @@ def _fact_queryset(kinds: tuple[str, ...]) -> Any:
 
 
 class FactProvider(ModelProvider):
-    """Facts as one resource type; parameters over the fact's detail are built here."""
+    """Facts as one resource type (the kinds ``mapping`` gives it)."""
 
-    def __init__(self, resource_type: str, custom: dict[str, CustomCondition]) -> None:
+    def __init__(self, resource_type: str) -> None:
         kinds = mapping.FACT_TYPES.get(resource_type) or mapping.SECOND_VIEWS[resource_type]
         super().__init__(
             resource_type=resource_type,
@@ -350,36 +349,6 @@ class FactProvider(ModelProvider):
             related=("identity",),
             documentation=f"From the shared record's facts ({', '.join(kinds)}); read-only.",
         )
-        self.custom = custom
-
-    def search(self, ctx: Context, request: fs.SearchRequest) -> SearchPage:
-        if self.custom:
-            request = replace(request, conditions=self._conditions(request))
-        return super().search(ctx, request)
-
-    def _conditions(self, request: fs.SearchRequest) -> list[Q]:
-        """The request's conditions, with each custom parameter's built here. Parsing adds
-        one condition, in order, for each parameter in ``used`` that is not a result
-        parameter, so the two lists walk together."""
-        conditions = iter(request.conditions)
-        out = []
-        for raw_name, value in request.used:
-            name, _, modifier = raw_name.partition(":")
-            if name in fs.RESULT_PARAMS:
-                continue
-            parsed = next(conditions)
-            build = self.custom.get(name)
-            out.append(build(modifier, value, raw_name) if build else parsed)
-        return out
-
-    def referring(self, ctx: Context, param: str, ids: list[str]) -> list[Resource]:
-        build = self.custom.get(param)
-        if build is None:
-            return super().referring(ctx, param, ids)
-        if not ctx.grant.allows(self.resource_type, "s") or not ids:
-            return []
-        rows = self.scoped(ctx).filter(build("", ",".join(ids), param))
-        return self.render_rows(list(self.ordered(rows, [])[: fs.MAX_COUNT]))
 
 
 _RESULTS = "fhir: the results of lab reports the caller already sees"
@@ -390,8 +359,7 @@ class DiagnosticReportProvider(FactProvider):
     references to the Observations made from those records (same source identity)."""
 
     def __init__(self) -> None:
-        custom = {"category": _detail_token("category"), "result": self._result_condition}
-        super().__init__("DiagnosticReport", custom)
+        super().__init__("DiagnosticReport")
 
     def render_rows(self, rows: list[Any]) -> list[Resource]:
         wanted = {
@@ -424,33 +392,33 @@ class DiagnosticReportProvider(FactProvider):
             if "reference" in ref
         ]
 
-    @staticmethod
-    def _result_condition(modifier: str, value: str, where: str) -> Q:
-        """Reports giving one of these Observations as a result: found by the observation's
-        record id among the report's results, within the same source identity."""
-        if modifier not in {"", "Observation"}:
-            raise InvalidInput("result can point to Observation", where=where)
-        ids = []
-        for part in value.split(","):
-            pieces = part.rstrip("/").split("/")
-            if len(pieces) >= 2 and pieces[-2] != "Observation":
-                continue
-            if pieces[-1].isdigit() and len(pieces[-1]) < 18:
-                ids.append(int(pieces[-1]))
-        if not value.strip(","):
-            raise InvalidInput("give a value to search for", where=where)
-        observations = (
-            Fact.objects.for_system(_RESULTS)
-            .filter(id__in=ids, kind="observation")
-            .values_list("identity_id", "record_id")
-        )
-        found = fs.NOTHING
-        for identity_id, record in observations:
-            same = Q()
-            for key in mapping.REPORT_RESULT_KEYS:
-                same |= Q(**{f"detail__{key}": record})
-            found |= Q(identity_id=identity_id) & same
-        return found
+
+def _result_condition(modifier: str, value: str, where: str) -> Q:
+    """Reports giving one of these Observations as a result: found by the observation's
+    record id among the report's results, within the same source identity."""
+    if modifier not in {"", "Observation"}:
+        raise InvalidInput("result can point to Observation", where=where)
+    ids = []
+    for part in value.split(","):
+        pieces = part.rstrip("/").split("/")
+        if len(pieces) >= 2 and pieces[-2] != "Observation":
+            continue
+        if pieces[-1].isdigit() and len(pieces[-1]) < 18:
+            ids.append(int(pieces[-1]))
+    if not value.strip(","):
+        raise InvalidInput("give a value to search for", where=where)
+    observations = (
+        Fact.objects.for_system(_RESULTS)
+        .filter(id__in=ids, kind="observation")
+        .values_list("identity_id", "record_id")
+    )
+    found = fs.NOTHING
+    for identity_id, record in observations:
+        same = Q()
+        for key in mapping.REPORT_RESULT_KEYS:
+            same |= Q(**{f"detail__{key}": record})
+        found |= Q(identity_id=identity_id) & same
+    return found
 
 
 def _observation_ids(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]:
@@ -472,10 +440,7 @@ def _observation_ids(wanted: set[tuple[int, str]]) -> dict[tuple[int, str], int]
 def fact_provider(resource_type: str) -> ModelProvider:
     if resource_type == "DiagnosticReport":
         return DiagnosticReportProvider()
-    custom: dict[str, CustomCondition] = {}
-    if resource_type == "AllergyIntolerance":
-        custom = {name: _detail_token(_DETAIL_KEYS.get(name, name)) for name in _ALLERGY_DETAIL}
-    return FactProvider(resource_type, custom)
+    return FactProvider(resource_type)
 
 
 def _flags(user: User) -> QuerySet[Fact]:

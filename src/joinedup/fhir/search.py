@@ -38,7 +38,10 @@ class SearchParam:
     ``fields`` are ORM paths (ORed). A token with ``system`` matches only that system (an
     identifier's naming system); ``system_field`` holds the system per row instead.
     ``code_map`` turns a FHIR code into the stored value (None: matches nothing).
-    A reference's ``fields`` hold the target's logical id.
+    A reference's ``fields`` hold the target's logical id. ``build``, when given, makes the
+    whole condition from (modifier, value, where) instead, for values that no ORM path
+    reaches directly (e.g. inside a JSON detail); ``fields`` then only name the column for
+    ``:missing`` documentation and are never filtered on.
     """
 
     name: str
@@ -50,6 +53,7 @@ class SearchParam:
     code_map: Callable[[str], Iterable[str] | None] | None = None
     targets: tuple[str, ...] = ()
     sortable: bool = True
+    build: Callable[[str, str, str], Q] | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,8 @@ def condition(
     param: SearchParam, modifier: str, value: str, *, model: type[models.Model], where: str
 ) -> Q:
     """One parameter's condition: its comma-separated values ORed."""
+    if param.build is not None:
+        return param.build(modifier, value, where)
     if modifier == "missing":
         if value not in {"true", "false"}:
             raise InvalidInput(":missing takes true or false", where=where)
