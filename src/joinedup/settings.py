@@ -103,6 +103,11 @@ if DATABASE_URL:
         )
     DATABASES = {"default": dict(dj_database_url.parse(DATABASE_URL, conn_max_age=60))}
     DATABASES["default"]["TEST"] = {"NAME": config.env_str("JOINEDUP_TEST_DATABASE_NAME")}
+    if config.env_bool("JOINEDUP_PG_PREPARED", default=True):
+        # Parameters bound by the server, and a statement run five times on a connection is
+        # prepared there: the hot reads (a token, a person, the audit append) skip planning
+        # (ADR 26). Switch off behind a transaction-pooling proxy such as PgBouncer's.
+        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

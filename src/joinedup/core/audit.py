@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from joinedup.core import context
@@ -46,16 +46,25 @@ _HASHED_FIELDS = (
 
 def event_hash(event: AuditEvent) -> str:
     """SHA-256 over the event's content and the previous hash, in a fixed canonical form."""
+    payload = _payload_before_prev_hash(event) + event.prev_hash + _PAYLOAD_END
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+# The canonical form is a compact JSON list of the hashed fields, the previous hash last: so it
+# is the event's own fields, then the previous hash (hex, nothing to escape), then `"]`.
+_PAYLOAD_END = '"]'
+
+
+def _payload_before_prev_hash(event: AuditEvent) -> str:
     values: list[object] = []
-    for name in _HASHED_FIELDS:
+    for name in _HASHED_FIELDS[:-1]:
         value = getattr(event, name)
         if isinstance(value, datetime):
             value = value.astimezone(UTC).isoformat(timespec="microseconds")
         elif isinstance(value, uuid.UUID):
             value = str(value)
         values.append(value)
-    payload = json.dumps(values, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return json.dumps(values, separators=(",", ":"), ensure_ascii=False)[:-1] + ',"'
 
 
 def audit_record(
@@ -84,6 +93,10 @@ def audit_record(
         "request_id": context.request_id.get(),
         **_actor_fields(actor),
     }
+    if connection.vendor == "postgresql":
+        event = _append_in_one_statement(fields)
+        if event is not None:
+            return event
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             id=1, defaults={"last_hash": GENESIS, "length": 0}
@@ -91,10 +104,60 @@ def audit_record(
         event = AuditEvent(occurred_at=timezone.now(), prev_hash=head.last_hash, **fields)
         event.hash = event_hash(event)
         event.save(force_insert=True)
+        head.prev_hash = head.last_hash
         head.last_hash = event.hash
         head.length += 1
-        head.save(update_fields=["last_hash", "length"])
+        head.save(update_fields=["prev_hash", "last_hash", "length"])
     return event
+
+
+def _append_in_one_statement(fields: dict[str, object]) -> AuditEvent | None:
+    """PostgreSQL: move the head and insert the event in one statement, one round trip.
+
+    The UPDATE locks the head row as the ORM path's SELECT FOR UPDATE does, and computes
+    the new hash from the head it locked (``sha256`` over the same canonical payload that
+    ``event_hash`` builds, the locked previous hash spliced in), so concurrent appends
+    still form one chain and ``verify_chain`` recomputes every hash in Python. A writer
+    that had to wait re-reads the head that the one before it committed, as any
+    ``UPDATE ... SET n = n + 1`` does. None when there is no head yet (the first event
+    ever), which the ORM path creates.
+    """
+    event = AuditEvent(occurred_at=timezone.now(), prev_hash="", **fields)
+    prefix = _payload_before_prev_hash(event).encode("utf-8")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ONE_STATEMENT_SQL,
+            [prefix, _PAYLOAD_END.encode("utf-8")]
+            + [getattr(event, name) for name in _INSERTED_FIELDS],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    event.pk, event.prev_hash, event.hash = row
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event
+
+
+_INSERTED_FIELDS = _HASHED_FIELDS[:-1]
+_ONE_STATEMENT_SQL = """
+WITH head AS (
+    UPDATE core_auditchainhead
+       SET prev_hash = last_hash,
+           last_hash = encode(
+               sha256(%s::bytea || convert_to(last_hash, 'UTF8') || %s::bytea), 'hex'
+           ),
+           length = length + 1
+     WHERE id = 1
+    RETURNING prev_hash, last_hash
+)
+INSERT INTO core_auditevent ({columns}, prev_hash, hash)
+SELECT {values}, head.prev_hash, head.last_hash FROM head
+RETURNING id, prev_hash, hash
+""".format(  # noqa: S608 - column names are the model's own, values are parameters
+    columns=", ".join(_INSERTED_FIELDS),
+    values=", ".join(["%s"] * len(_INSERTED_FIELDS)),
+)
 
 
 def _actor_fields(actor: Any) -> dict[str, object]:

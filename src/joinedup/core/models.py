@@ -260,6 +260,9 @@ class AuditChainHead(models.Model):
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_hash = models.CharField(max_length=64)
+    # The head before the newest event: lets PostgreSQL move the head and insert the event in
+    # one statement (core.audit), since an UPDATE's RETURNING sees only the new values.
+    prev_hash = models.CharField(max_length=64, default="")
     length = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:

@@ -260,14 +260,17 @@ class ModelProvider(Provider):
         value = self._id_value(logical_id)
         row = None
         if value is not None:
-            # The logical id is unique, so one row at most and no ordering to compute.
-            found = self.scoped(ctx).filter(**{self.id_field: value}).order_by()[:1]
-            row = next(iter(found), None)
+            row = next(iter(self.read_rows(ctx, value)), None)
         if row is None:
             self._refuse(ctx, value)
         resource = self.render_rows([row])[0]
         audit_reads(ctx, [resource], label=f"fhir.{self.resource_type}")
         return resource
+
+    def read_rows(self, ctx: Context, value: Any) -> QuerySet[Any]:
+        """The row a read returns (override to fetch what rendering it needs in one query)."""
+        # The logical id is unique, so one row at most and no ordering to compute.
+        return self.scoped(ctx).filter(**{self.id_field: value}).order_by()[:1]
 
     def _refuse(self, ctx: Context, value: Any) -> None:
         """Not found, or (audited) found but outside the caller's care: the web's rule."""

@@ -16,7 +16,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db import connection
+from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast
 
 from joinedup.core.models import AuditEvent, Organisation
 from joinedup.errors import InvalidInput, NotFound
@@ -104,8 +106,31 @@ class PatientProvider(ModelProvider):
             {"read", "vread", "search-type", "history-instance", "create", "update"}
         )
 
+    def read_rows(self, ctx: Context, value: Any) -> QuerySet[Any]:
+        rows = super().read_rows(ctx, value)
+        if connection.vendor != "postgresql":
+            return rows  # no round trip to save; SQLite stores UUIDs without hyphens
+        # The newest stored version rides along with the person: one round trip, not two.
+        newest = (
+            ResourceVersion.objects.for_system(_VERSIONS)
+            .filter(resource_type="Patient", logical_id=Cast(OuterRef("id"), CharField()))
+            .order_by("-version")
+        )
+        annotated: QuerySet[Any] = rows.annotate(
+            stored_version=Subquery(newest.values("version")[:1]),
+            stored_updated=Subquery(newest.values("last_updated")[:1]),
+        )
+        return annotated
+
     def render_rows(self, rows: list[Any]) -> list[Resource]:
-        latest = stored_versions("Patient", [str(row.id) for row in rows])
+        if all(hasattr(row, "stored_version") for row in rows):
+            latest = {
+                str(row.id): (row.stored_version, row.stored_updated)
+                for row in rows
+                if row.stored_version is not None
+            }
+        else:
+            latest = stored_versions("Patient", [str(row.id) for row in rows])
         out = []
         for row in rows:
             body = self.to_fhir(row)

@@ -7,10 +7,11 @@ from contextlib import contextmanager
 
 import pytest
 from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from typer.testing import CliRunner
 
 from joinedup.cli import app
-from joinedup.core.audit import GENESIS, audit_record, verify_chain
+from joinedup.core.audit import GENESIS, audit_record, event_hash, verify_chain
 from joinedup.core.models import AuditAction, AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +100,68 @@ def test_the_orm_refuses_updates_and_deletes() -> None:
         AuditEvent.objects.filter(pk=event.pk).update(reason="x")
     with pytest.raises(TypeError):
         AuditEvent.objects.all().delete()
+
+
+def _append_retrying_sqlite_lock(resource: str) -> None:
+    """SQLite's shared-cache in-memory test database reports a table lock at once instead of
+    waiting; only there is a locked append tried again (the database's write lock orders it)."""
+    import random
+    import time
+
+    from django.db import OperationalError
+
+    while True:
+        try:
+            audit_record(actor=None, action=AuditAction.ADMIN, resource=resource)
+            return
+        except OperationalError as exc:
+            if connection.vendor != "sqlite" or "locked" not in str(exc):
+                raise
+            time.sleep(random.uniform(0.001, 0.01))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_form_one_chain() -> None:
+    """Writers on several connections at once: every event lands, in one unbroken chain
+    (on PostgreSQL each append is one statement that locks and moves the head)."""
+    import threading
+
+    from django.db import connections
+
+    audit_record(actor=None, action=AuditAction.ADMIN, resource="test:first")
+    errors: list[BaseException] = []
+
+    def append(worker: int) -> None:
+        try:
+            for i in range(15):
+                _append_retrying_sqlite_lock(f"test:{worker}:{i}")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=append, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    report = verify_chain()
+    assert report.ok, report.problem
+    assert report.events == 61
+    events = list(AuditEvent.objects.order_by("id"))
+    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
+
+
+def test_an_appended_event_is_returned_as_stored() -> None:
+    event = audit_record(actor=None, action=AuditAction.ADMIN, resource="test:one")
+    with CaptureQueriesContext(connection) as queries:
+        second = audit_record(actor=None, action=AuditAction.ADMIN, resource="test:two")
+
+    if connection.vendor == "postgresql":  # one statement, one round trip
+        assert len(queries.captured_queries) == 1
+
+    stored = AuditEvent.objects.get(pk=second.pk)
+    assert (stored.hash, stored.prev_hash) == (second.hash, event.hash)
+    assert stored.hash == event_hash(stored)

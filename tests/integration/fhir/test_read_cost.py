@@ -52,8 +52,11 @@ def test_patient_read_checks_only_that_person(api: Api, caseload: list[Person]) 
     assert valid(response.json()).id == str(person.id)
     assert len(reads) == 1
     assert "EXISTS" in reads[0]
-    assert "ORDER BY" not in reads[0]
-    assert len(queries.captured_queries) <= 10
+    assert 'ORDER BY "people_person"' not in reads[0]  # one row: nothing to sort
+    if connection.vendor == "postgresql":  # the token, the person with its versions, the audit
+        assert len(queries.captured_queries) == 3
+    else:
+        assert len(queries.captured_queries) <= 10
     assert AuditEvent.objects.filter(person_id=person.id, action="read").count() == audited + 1
     assert verify_chain().ok
 
