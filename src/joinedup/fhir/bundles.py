@@ -4,7 +4,13 @@ A transaction is all-or-nothing: its entries run in FHIR's order (DELETE, POST, 
 GET) inside one database transaction, and the first entry that fails undoes everything
 and fails the whole Bundle with an OperationOutcome naming the entry. A batch runs each
 entry on its own: a failing entry gets its own status and OperationOutcome. References
-between entries by ``urn:uuid`` are rewritten to the created resources' ids.
+between entries by ``urn:uuid`` are rewritten to the created resources' ids; a created
+entry that another created entry refers to is created first, whatever their order in the
+Bundle (a Condition can come before the Patient it is about).
+
+A refusal for want of a care relationship is audited where it happens, but the rollback
+of the failed entry (or of the whole transaction) would undo that audit event with
+everything else; so it is written again once the rollback is done.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from urllib.parse import parse_qsl
 
 from django.db import transaction
 
-from joinedup.errors import InvalidInput, JoinedUpError, MethodNotAllowed
+from joinedup.core.audit import audit_record
+from joinedup.core.models import AuditAction
+from joinedup.errors import AccessDenied, InvalidInput, JoinedUpError, MethodNotAllowed
 from joinedup.fhir import operations as ops
 from joinedup.fhir.operations import Reply
 from joinedup.fhir.providers import JSON, Context, provider_for
@@ -29,6 +37,8 @@ class EntryFailed(JoinedUpError):
     """One transaction entry failed; the whole transaction is undone."""
 
     def __init__(self, index: int, error: JoinedUpError) -> None:
+        self.error = error
+        self.index = index
         where = f"Bundle.entry[{index}]" + (f": {error.where}" if error.where else "")
         super().__init__(f"entry {index} failed, so nothing was saved: {error.detail}", where=where)
         self.status = error.status  # type: ignore[misc]
@@ -49,9 +59,13 @@ def process(ctx: Context, body: Any) -> Reply:
                 "every entry needs a request", where=f"Bundle.entry[{index}].request"
             )
     if kind == "transaction":
-        replies = _transaction(ctx, entries)
+        try:
+            replies = _transaction(ctx, entries)
+        except EntryFailed as exc:
+            _audit_refusal(ctx, entries, exc.error, exc.index)
+            raise
     else:
-        replies = [_batch_entry(ctx, entry, {}) for entry in entries]
+        replies = [_batch_entry(ctx, entries, i, {}) for i in range(len(entries))]
     out: JSON = {
         "resourceType": "Bundle",
         "type": f"{kind}-response",
@@ -67,12 +81,9 @@ def _transaction(ctx: Context, entries: list[JSON]) -> list[Reply]:
             provider_for(_split(entry["request"].get("url", ""))[0])
         except JoinedUpError as exc:
             raise EntryFailed(index, exc) from None
-    order = sorted(
-        range(len(entries)), key=lambda i: _ORDER.get(entries[i]["request"].get("method", ""), 9)
-    )
     created: dict[str, str] = {}
     replies: dict[int, Reply] = {}
-    for index in order:
+    for index in _processing_order(entries):
         try:
             replies[index] = _perform(ctx, entries[index], created)
         except JoinedUpError as exc:
@@ -80,12 +91,80 @@ def _transaction(ctx: Context, entries: list[JSON]) -> list[Reply]:
     return [replies[i] for i in range(len(entries))]
 
 
-def _batch_entry(ctx: Context, entry: JSON, created: dict[str, str]) -> Reply:
+def _processing_order(entries: list[JSON]) -> list[int]:
+    """FHIR's order (DELETE, POST, PUT, GET); among the creates, one that another refers
+    to by its ``urn:uuid`` comes before it (otherwise the Bundle's own order)."""
+    by_method: dict[int, list[int]] = {}
+    for index, entry in enumerate(entries):
+        rank = _ORDER.get(str(entry["request"].get("method", "")).upper(), 9)
+        by_method.setdefault(rank, []).append(index)
+    order: list[int] = []
+    for rank in sorted(by_method):
+        group = by_method[rank]
+        order += _creates_first(entries, group) if rank == _ORDER["POST"] else group
+    return order
+
+
+def _creates_first(entries: list[JSON], group: list[int]) -> list[int]:
+    """The creates in ``group``, each after the creates whose ``urn:uuid`` it mentions."""
+    urls = {entries[i].get("fullUrl"): i for i in group if _is_urn(entries[i].get("fullUrl"))}
+    placed: list[int] = []
+    seen: set[int] = set()
+
+    def place(index: int, path: set[int]) -> None:
+        if index in seen or index in path:  # a cycle is left to fail on its reference
+            return
+        for url in _urns(entries[index].get("resource")):
+            needed = urls.get(url)
+            if needed is not None and needed != index:
+                place(needed, path | {index})
+        seen.add(index)
+        placed.append(index)
+
+    for index in group:
+        place(index, set())
+    return placed
+
+
+def _is_urn(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("urn:uuid:")
+
+
+def _urns(value: Any) -> list[str]:
+    """Every ``urn:uuid`` string in a resource, in order."""
+    if _is_urn(value):
+        return [value]
+    if isinstance(value, list):
+        return [urn for item in value for urn in _urns(item)]
+    if isinstance(value, dict):
+        return [urn for item in value.values() for urn in _urns(item)]
+    return []
+
+
+def _batch_entry(ctx: Context, entries: list[JSON], index: int, created: dict[str, str]) -> Reply:
     try:
         with transaction.atomic():
-            return _perform(ctx, entry, created)
+            return _perform(ctx, entries[index], created)
     except JoinedUpError as exc:
+        _audit_refusal(ctx, entries, exc, index)
         return Reply(exc.status, ops.outcome("error", exc.fhir_code, exc.detail, exc.where))
+
+
+def _audit_refusal(ctx: Context, entries: list[JSON], error: JoinedUpError, index: int) -> None:
+    """After a rollback: the refusal the rollback undid (see the module's docstring)."""
+    if not isinstance(error, AccessDenied):
+        return
+    try:
+        resource_type = _split(str(entries[index]["request"].get("url", "")))[0]
+    except JoinedUpError:
+        resource_type = "Bundle"
+    audit_record(
+        actor=ctx.user,
+        action=AuditAction.DENY,
+        resource=f"fhir.{resource_type}",
+        outcome="denied",
+        reason=f"{error.detail} (Bundle entry {index}, undone with the entry)",
+    )
 
 
 def _split(url: str) -> tuple[str, list[str], str]:

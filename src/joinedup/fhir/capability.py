@@ -25,7 +25,8 @@ def capability_statement(base: str) -> JSON:
         entry: JSON = {
             "type": name,
             "interaction": [{"code": code} for code in interactions],
-            "versioning": "versioned" if "update" in provider.interactions else "no-version",
+            # An update may name the version it replaces (If-Match; 412 when stale).
+            "versioning": "versioned-update" if "update" in provider.interactions else "no-version",
             "readHistory": "vread" in provider.interactions,
             "updateCreate": False,
             "conditionalCreate": "create" in provider.interactions,

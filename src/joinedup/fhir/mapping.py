@@ -7,9 +7,14 @@ here touches the database or knows about HTTP, so every mapping is unit-tested a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from types import SimpleNamespace
 from typing import Any
+
+from joinedup.fhir.errors import Unprocessable
 
 JSON = dict[str, Any]
 
@@ -662,3 +667,382 @@ def ethnic_category_of(patient: JSON) -> str | None:
                 if coding.get("system") == ETHNIC_SYSTEM:
                     return str(coding.get("code") or "")
     return None
+
+
+# -- back from FHIR: the record fact a written resource becomes
+#
+# A written resource is kept as one fact. Each ``<type>_fields`` reads the fact's columns
+# from a (validated) resource; ``fact_fields`` then renders that fact with the same
+# ``<type>_to_fhir`` the reads use and refuses the write, naming the element, if anything
+# the client sent would not come back as sent. So a write is accepted only when the record
+# can hold all of it: the mapping is two-way without loss by construction, not by a list
+# of elements kept in step with the read side by hand.
+
+# The fact-backed types a client may create and update.
+WRITABLE_TYPES = (
+    "AllergyIntolerance",
+    "Condition",
+    "Encounter",
+    "Immunization",
+    "MedicationStatement",
+    "Observation",
+)
+# Column lengths of record.Fact, for refusals that name the element rather than the column.
+_LIMITS = {"system": 100, "code": 40, "display": 300, "text": 200, "unit": 40, "ods": 20}
+# The elements the server sets or checks itself: never compared with what the fact renders.
+_SERVER_ELEMENTS = {"resourceType", "id", "meta"}
+_META_KEPT = {"versionId", "lastUpdated", "profile", "source"}
+
+
+@dataclass(frozen=True)
+class FactFields:
+    """What one fact keeps of a written resource (``record.Fact``'s columns)."""
+
+    kind: str
+    subject: str  # the Patient's logical id
+    occurred_at: datetime | None = None
+    ended_at: datetime | None = None
+    code_system: str = ""
+    code: str = ""
+    display: str = ""
+    value: float | None = None
+    value_text: str = ""
+    unit: str = ""
+    status: str = ""
+    organisation: str = ""  # an ODS code the resource names ("" when it names none)
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+def moment_of(value: Any, where: str) -> datetime | None:
+    """A FHIR date or dateTime as the record keeps it: in UTC to the second, a date as
+    midnight UTC. A year or a year and month alone cannot be kept (a fact's time is a
+    point in time)."""
+    if value in (None, ""):
+        return None
+    text = str(value)
+    if len(text) < 10:
+        raise Unprocessable(
+            "the record keeps a full date (YYYY-MM-DD) or a date and time, not a year or month",
+            where=where,
+        )
+    try:
+        parsed = datetime.fromisoformat(text) if "T" in text else datetime.fromisoformat(text[:10])
+    except ValueError:
+        raise Unprocessable("not a date or date and time", where=where) from None
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).replace(microsecond=0)
+
+
+def _text(value: Any, limit: str, where: str) -> str:
+    text = "" if value is None else str(value)
+    if len(text) > _LIMITS[limit]:
+        raise Unprocessable(
+            f"the record keeps at most {_LIMITS[limit]} characters here", where=where
+        )
+    return text
+
+
+def _concept_of(value: Any, where: str) -> tuple[str, str, str]:
+    """(system, code, display) of a CodeableConcept: its first coding, and the coding's
+    display or else the text (a second coding, or a text unlike the display, is refused
+    when the result is compared)."""
+    if not isinstance(value, dict):
+        return "", "", ""
+    codings = value.get("coding") or []
+    coding = codings[0] if codings else {}
+    display = coding.get("display") or value.get("text") or ""
+    return (
+        _text(coding.get("system"), "system", f"{where}.coding[0].system"),
+        _text(coding.get("code"), "code", f"{where}.coding[0].code"),
+        _text(display, "display", f"{where}.coding[0].display" if codings else f"{where}.text"),
+    )
+
+
+def _first_code(value: Any) -> str:
+    """The code of a CodeableConcept's first coding (e.g. a status), or ""."""
+    codings = (value or {}).get("coding") or [] if isinstance(value, dict) else []
+    return str(codings[0].get("code") or "") if codings else ""
+
+
+def patient_id_of(reference: Any, where: str) -> str:
+    """The logical id of the Patient a reference points at (``Patient/<id>``, relative or
+    absolute)."""
+    text = (reference or {}).get("reference") if isinstance(reference, dict) else None
+    parts = str(text or "").rstrip("/").split("/")
+    if len(parts) < 2 or parts[-2] != "Patient" or not parts[-1]:
+        raise Unprocessable(
+            "name the Patient this record is about, as a reference Patient/<id>", where=where
+        )
+    return parts[-1]
+
+
+def ods_code_of(reference: Any, where: str) -> str:
+    """The ODS code of an Organization reference (``Organization/<code>`` or the ODS
+    identifier), or "" when there is none."""
+    if not isinstance(reference, dict):
+        return ""
+    identifier = reference.get("identifier") or {}
+    code = identifier.get("value") if identifier.get("system") == ODS else None
+    text = str(reference.get("reference") or "")
+    if not code and text:
+        parts = text.rstrip("/").split("/")
+        if len(parts) < 2 or parts[-2] != "Organization":
+            raise Unprocessable("name the organisation as Organization/<ODS code>", where=where)
+        code = parts[-1]
+    code = str(code or "")
+    if " " in code:
+        raise Unprocessable("an ODS code has no spaces", where=where)
+    return _text(code, "ods", where)
+
+
+def condition_fields(body: JSON) -> FactFields:
+    system, code, display = _concept_of(body.get("code"), "Condition.code")
+    return FactFields(
+        kind="condition",
+        subject=patient_id_of(body.get("subject"), "Condition.subject"),
+        occurred_at=moment_of(body.get("onsetDateTime"), "Condition.onsetDateTime"),
+        ended_at=moment_of(body.get("abatementDateTime"), "Condition.abatementDateTime"),
+        code_system=system,
+        code=code,
+        display=display,
+        status=_first_code(body.get("clinicalStatus")),
+    )
+
+
+_COMPONENT_KEYS = {code: key for key, code, _ in _COMPONENTS}
+
+
+def observation_fields(body: JSON) -> FactFields:
+    system, code, display = _concept_of(body.get("code"), "Observation.code")
+    quantity = body.get("valueQuantity") or {}
+    value = quantity.get("value")
+    detail: dict[str, Any] = {}
+    for index, component in enumerate(body.get("component") or []):
+        key = _COMPONENT_KEYS.get(_first_code(component.get("code")))
+        number = (component.get("valueQuantity") or {}).get("value")
+        if key is None or number is None:
+            raise Unprocessable(
+                "the record keeps blood pressure components only: systolic (271649006) "
+                "and diastolic (271650006) with a valueQuantity in mm[Hg]",
+                where=f"Observation.component[{index}]",
+            )
+        detail[key] = float(number)
+    return FactFields(
+        kind="observation",
+        subject=patient_id_of(body.get("subject"), "Observation.subject"),
+        occurred_at=moment_of(body.get("effectiveDateTime"), "Observation.effectiveDateTime"),
+        code_system=system,
+        code=code,
+        display=display,
+        value=float(value) if value is not None else None,
+        value_text=_text(body.get("valueString"), "text", "Observation.valueString"),
+        unit=_text(quantity.get("unit"), "unit", "Observation.valueQuantity.unit"),
+        status=str(body.get("status") or ""),
+        detail=detail,
+    )
+
+
+def allergy_fields(body: JSON) -> FactFields:
+    system, code, display = _concept_of(body.get("code"), "AllergyIntolerance.code")
+    detail: dict[str, Any] = {}
+    verification = _first_code(body.get("verificationStatus"))
+    if verification:
+        detail["verification"] = verification
+    categories = body.get("category") or []
+    if categories:
+        detail["category"] = str(categories[0])
+    if body.get("criticality"):
+        detail["criticality"] = str(body["criticality"])
+    reactions = body.get("reaction") or []
+    if reactions:
+        where = "AllergyIntolerance.reaction[0].manifestation[0]"
+        manifestations = reactions[0].get("manifestation") or [{}]
+        _, reaction_code, reaction = _concept_of(manifestations[0], where)
+        if not reaction:
+            raise Unprocessable("give the reaction's display or text", where=where)
+        detail["reaction"] = reaction
+        if reaction_code:
+            detail["reaction_code"] = reaction_code
+    return FactFields(
+        kind="allergy",
+        subject=patient_id_of(body.get("patient"), "AllergyIntolerance.patient"),
+        occurred_at=moment_of(body.get("recordedDate"), "AllergyIntolerance.recordedDate"),
+        code_system=system,
+        code=code,
+        display=display,
+        status=_first_code(body.get("clinicalStatus")),
+        detail=detail,
+    )
+
+
+def immunisation_fields(body: JSON) -> FactFields:
+    system = code = display = ""
+    for index, extension in enumerate(body.get("extension") or []):
+        if extension.get("url") == VACCINATION_PROCEDURE:
+            where = f"Immunization.extension[{index}].valueCodeableConcept"
+            system, code, display = _concept_of(extension.get("valueCodeableConcept"), where)
+    product = _text(
+        (body.get("vaccineCode") or {}).get("text"), "display", "Immunization.vaccineCode.text"
+    )
+    performers = body.get("performer") or []
+    actor = performers[0].get("actor") if performers else None
+    return FactFields(
+        kind="immunisation",
+        subject=patient_id_of(body.get("patient"), "Immunization.patient"),
+        occurred_at=moment_of(body.get("occurrenceDateTime"), "Immunization.occurrenceDateTime"),
+        code_system=system,
+        code=code,
+        display=display or product,
+        status=str(body.get("status") or ""),
+        organisation=ods_code_of(actor, "Immunization.performer[0].actor"),
+        detail={"product": product} if product else {},
+    )
+
+
+def medication_fields(body: JSON) -> FactFields:
+    where = "MedicationStatement.medicationCodeableConcept"
+    system, code, display = _concept_of(body.get("medicationCodeableConcept"), where)
+    period = body.get("effectivePeriod") or {}
+    return FactFields(
+        kind="medication",
+        subject=patient_id_of(body.get("subject"), "MedicationStatement.subject"),
+        occurred_at=moment_of(period.get("start"), "MedicationStatement.effectivePeriod.start"),
+        ended_at=moment_of(period.get("end"), "MedicationStatement.effectivePeriod.end"),
+        code_system=system,
+        code=code,
+        display=display,
+        status=str(body.get("status") or ""),
+    )
+
+
+_KIND_OF_CLASS = {code: kind for kind, (code, _) in _ENCOUNTER_CLASS.items()}
+
+
+def encounter_fields(body: JSON) -> FactFields:
+    kind = _KIND_OF_CLASS.get(str((body.get("class") or {}).get("code") or ""))
+    if kind is None:
+        raise Unprocessable(
+            "the record keeps ambulatory (AMB), inpatient (IMP) and home health (HH) "
+            f"encounters, class system {_ACT_CODE}",
+            where="Encounter.class",
+        )
+    types = body.get("type") or []
+    system, code, display = _concept_of(types[0] if types else None, "Encounter.type[0]")
+    period = body.get("period") or {}
+    return FactFields(
+        kind=kind,
+        subject=patient_id_of(body.get("subject"), "Encounter.subject"),
+        occurred_at=moment_of(period.get("start"), "Encounter.period.start"),
+        ended_at=moment_of(period.get("end"), "Encounter.period.end"),
+        code_system=system,
+        code=code,
+        display=display,
+        status=str(body.get("status") or ""),
+        organisation=ods_code_of(body.get("serviceProvider"), "Encounter.serviceProvider"),
+    )
+
+
+FACT_READERS: dict[str, Callable[[JSON], FactFields]] = {
+    "AllergyIntolerance": allergy_fields,
+    "Condition": condition_fields,
+    "Encounter": encounter_fields,
+    "Immunization": immunisation_fields,
+    "MedicationStatement": medication_fields,
+    "Observation": observation_fields,
+}
+SUBJECT_ELEMENT = {"AllergyIntolerance": "patient", "Immunization": "patient"}
+
+
+def as_fact(fields: FactFields, *, logical_id: str | None, organisation: str) -> Any:
+    """An unsaved stand-in for the fact ``fields`` would make, for the read mappings."""
+    return SimpleNamespace(
+        pk=logical_id,
+        kind=fields.kind,
+        identity=SimpleNamespace(person_id=fields.subject, practice_code=""),
+        source="fhir-api",
+        occurred_at=fields.occurred_at,
+        ended_at=fields.ended_at,
+        code_system=fields.code_system,
+        code=fields.code,
+        display=fields.display,
+        value=fields.value,
+        value_text=fields.value_text,
+        unit=fields.unit,
+        status=fields.status,
+        organisation=fields.organisation or organisation,
+        detail=dict(fields.detail),
+    )
+
+
+def fact_fields(
+    resource_type: str, body: JSON, *, logical_id: str | None = None, organisation: str = ""
+) -> FactFields:
+    """The fact a written resource becomes; Unprocessable, naming the element, when the
+    record could not give back everything that was sent. ``organisation`` is the writer's
+    ODS code (the fact's organisation when the resource names none)."""
+    reader = FACT_READERS.get(resource_type)
+    if reader is None:
+        raise Unprocessable(
+            f"{resource_type} cannot be written here: the record keeps writes of "
+            f"{', '.join(WRITABLE_TYPES)}",
+            where=resource_type,
+        )
+    for key in (body.get("meta") or {}).keys() - _META_KEPT:
+        raise Unprocessable(
+            "the record keeps no security labels or tags: leave them out",
+            where=f"{resource_type}.meta.{key}",
+        )
+    fields = reader(body)
+    kept = FACT_MAPPINGS[resource_type](
+        as_fact(fields, logical_id=logical_id, organisation=organisation)
+    )
+    sent = {k: v for k, v in body.items() if k not in _SERVER_ELEMENTS}
+    subject = SUBJECT_ELEMENT.get(resource_type, "subject")
+    if isinstance(sent.get(subject), dict):  # an absolute reference is kept as a relative one
+        sent[subject] = {**sent[subject], "reference": f"Patient/{fields.subject}"}
+    lost = _first_loss(sent, kept, resource_type)
+    if lost is not None:
+        where, missing = lost
+        raise Unprocessable(
+            f"the record has no place for {where}: leave it out (docs/fhir.md lists what "
+            "a written resource may hold)"
+            if missing
+            else f"the record cannot keep {where} as sent (it would read back differently)",
+            where=where,
+        )
+    return fields
+
+
+def _first_loss(sent: Any, kept: Any, where: str) -> tuple[str, bool] | None:
+    """The first element of ``sent`` that ``kept`` does not give back, and whether it is
+    missing altogether (True) or there but different (False)."""
+    if isinstance(sent, dict | list):
+        if type(kept) is not type(sent):
+            return where, False
+        if isinstance(sent, dict):
+            pairs = [(f"{where}.{k}", v, k in kept, kept.get(k)) for k, v in sent.items()]
+        else:
+            pairs = [
+                (f"{where}[{i}]", item, i < len(kept), kept[i] if i < len(kept) else None)
+                for i, item in enumerate(sent)
+            ]
+        for path, value, present, back in pairs:
+            lost = _first_loss(value, back, path) if present else (path, True)
+            if lost is not None:
+                return lost
+        return None
+    return None if _same(sent, kept) else (where, False)
+
+
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$")
+
+
+def _same(sent: Any, kept: Any) -> bool:
+    if sent == kept and type(sent) is type(kept):
+        return True
+    if isinstance(sent, int | float) and isinstance(kept, int | float):
+        return not isinstance(sent, bool) and not isinstance(kept, bool) and sent == kept
+    dates = isinstance(sent, str) and isinstance(kept, str)
+    if dates and _DATE_TIME.match(sent) and _DATE_TIME.match(kept):
+        return moment_of(sent, "") == moment_of(kept, "")
+    return False

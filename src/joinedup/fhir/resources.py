@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from joinedup.core.models import AuditEvent, Organisation
 from joinedup.errors import InvalidInput, NotFound
 from joinedup.fhir import domain, mapping
 from joinedup.fhir import search as fs
+from joinedup.fhir import writes as fact_writes
 from joinedup.fhir.models import ResourceVersion
 from joinedup.fhir.providers import (
     JSON,
@@ -37,6 +39,7 @@ from joinedup.fhir.providers import (
 from joinedup.people.models import Person, Sex
 from joinedup.record.models import Fact
 from joinedup.record.selectors import SOURCE_LABELS
+from joinedup.record.writes import API_SOURCE
 
 if TYPE_CHECKING:
     from joinedup.core.models import User
@@ -356,10 +359,17 @@ def _fact_queryset(kinds: tuple[str, ...]) -> Any:
 
 
 class FactProvider(ModelProvider):
-    """Facts as one resource type (the kinds ``mapping`` gives it)."""
+    """Facts as one resource type (the kinds ``mapping`` gives it).
+
+    The types in ``mapping.WRITABLE_TYPES`` also take create and update
+    (``fhir.writes``): a fact written through the API has stored versions, so its
+    versionId, vread and _history come from them; a feed's fact has one version.
+    """
 
     def __init__(self, resource_type: str) -> None:
         kinds = mapping.FACT_TYPES.get(resource_type) or mapping.SECOND_VIEWS[resource_type]
+        writable = resource_type in mapping.WRITABLE_TYPES
+        source = f"From the shared record's facts ({', '.join(kinds)})"
         super().__init__(
             resource_type=resource_type,
             model=Fact,
@@ -372,7 +382,61 @@ class FactProvider(ModelProvider):
             patient_param="patient",
             exists=lambda fact_id: domain.fact_exists(fact_id, kinds),
             related=("identity",),
-            documentation=f"From the shared record's facts ({', '.join(kinds)}); read-only.",
+            documentation=f"{source}; create and update keep what the record can hold "
+            "(anything else is refused, 422); only resources written through this API, by "
+            "a system of the same organisation, can be updated: a feed's are read-only (409)."
+            if writable
+            else f"{source}; read-only.",
+        )
+        # The type whose versions a fact's writes stored (a second view shows its fact's).
+        self.versioned_as = mapping.TYPE_OF_KIND[kinds[0]]
+        if writable:
+            self.interactions = self.interactions | {"create", "update"}
+
+    def render_rows(self, rows: list[Any]) -> list[Resource]:
+        out = super().render_rows(rows)
+        written = [str(row.pk) for row in rows if row.source == API_SOURCE]
+        if not written:
+            return out
+        versions = fact_writes.latest_versions(self.versioned_as, written)
+        for index, resource in enumerate(out):
+            version = versions.get(resource.logical_id)
+            if version is not None and version != resource.version:
+                resource.body["meta"]["versionId"] = str(version)
+                out[index] = replace(resource, version=version)
+        return out
+
+    def vread(self, ctx: Context, logical_id: str, version: int) -> Resource:
+        current = self.read(ctx, logical_id)
+        if version == current.version:
+            return current
+        if self.versioned_as == self.resource_type:
+            for resource in fact_writes.stored_history(self.resource_type, logical_id):
+                if resource.version == version:
+                    return resource
+        raise NotFound(f"{self.resource_type}/{logical_id} has no version {version}")
+
+    def history(self, ctx: Context, logical_id: str) -> list[Resource]:
+        current = self.read(ctx, logical_id)
+        if self.versioned_as != self.resource_type:
+            return [current]
+        stored = fact_writes.stored_history(self.resource_type, logical_id)
+        return [current, *[r for r in stored if r.version < current.version]]
+
+    def create(self, ctx: Context, body: JSON) -> Resource:
+        if self.resource_type not in mapping.WRITABLE_TYPES:
+            return super().create(ctx, body)
+        return fact_writes.fact_create(ctx=ctx, resource_type=self.resource_type, body=body)
+
+    def update(self, ctx: Context, logical_id: str, body: JSON, if_match: int | None) -> Resource:
+        if self.resource_type not in mapping.WRITABLE_TYPES:
+            return super().update(ctx, logical_id, body, if_match)
+        return fact_writes.fact_update(
+            ctx=ctx,
+            resource_type=self.resource_type,
+            logical_id=logical_id,
+            body=body,
+            if_match=if_match,
         )
 
 

@@ -303,6 +303,7 @@ class LinkMethod(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed by a reviewer"
     NEW_PERSON = "new_person", "New person"
     MANUAL = "manual", "Linked by hand"
+    WRITER = "writer", "Named by the writing system"
 
 
 class SourceIdentityQuerySet(ScopedQuerySet["SourceIdentity"]):

@@ -22,6 +22,7 @@ SOURCE_LABELS = {
     "socialcare_children": "Children's social care",
     "hospice": "Hospice",
     "deaths": "Death registration",
+    "fhir-api": "Other systems (FHIR API)",  # record.writes.API_SOURCE: written one by one
 }
 
 

@@ -24,13 +24,17 @@ def _entry(method: str, url: str, resource: Any = None, **request: str) -> dict[
 
 
 def test_transaction_with_a_type_not_stored_saves_nothing(api: Api) -> None:
-    observation = {"resourceType": "Observation", "status": "final", "code": {"text": "x"}}
+    procedure = {
+        "resourceType": "Procedure",
+        "status": "completed",
+        "subject": {"reference": "Patient/x"},
+    }
     bundle = {
         "resourceType": "Bundle",
         "type": "transaction",
         "entry": [
             _entry("POST", "Patient", patient_body()),
-            _entry("POST", "Observation", observation),
+            _entry("POST", "Procedure", procedure),
         ],
     }
 
@@ -38,7 +42,7 @@ def test_transaction_with_a_type_not_stored_saves_nothing(api: Api) -> None:
 
     assert response.status_code == 400
     issue = valid(response.json()).issue[0]
-    assert "Observation" in issue.diagnostics
+    assert "Procedure" in issue.diagnostics
     assert "entry[1]" in issue.expression[0]
     assert api.get("Patient?family=Fhirtest").json()["total"] == 0
 
