@@ -4,6 +4,11 @@ and memory.
 Run: .venv/bin/python benchmarks/bench_linkage.py [--people 20000] [--seed 3] [--skip-febrl]
 Each case runs in its own process so its peak RSS is its own. The borough is generated into
 a temporary folder (or read from --borough DIR). Prints markdown tables for docs/linkage.md.
+
+Backends: ``--backend duckdb,postgres,spark [--backend-url postgresql://...]`` times train +
+predict of the same borough on each Splink backend instead (wall and CPU seconds of the
+Python process; Spark's and PostgreSQL's own work is in their processes), and how far each
+agrees with DuckDB (pairs at or above review, largest weight difference on the shared pairs).
 """
 
 from __future__ import annotations
@@ -116,6 +121,48 @@ def run_borough(directory: Path) -> dict[str, Any]:
     return row
 
 
+def run_backend(name: str, url: str | None, directory: Path) -> dict[str, Any]:
+    from joinedup.people.linkage import Backend, identities_from_borough, link_identities
+
+    identities = identities_from_borough(directory)
+    backend = Backend(name, url=url if name == "postgres" else None)
+    started, cpu = time.perf_counter(), time.process_time()
+    result = link_identities(identities, seed=1, backend=backend)
+    pairs = [*result.auto_links, *result.review]
+    return {
+        "backend": name, "api": result.backend_api, "identities": identities.num_rows,
+        "seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - cpu,
+        **{k: v for k, v in result.stats.items() if k.startswith("seconds_")},
+        "pairs": {f"{p.left_id}|{p.right_id}": p.match_weight for p in pairs},
+        "auto": len(result.auto_links), "review": len(result.review),
+        "clusters": len(set(result.clusters.values())),
+    }  # fmt: skip
+
+
+def _backend_table(rows: list[dict[str, Any]]) -> list[str]:
+    base = next((r for r in rows if r["backend"] == "duckdb"), rows[0])
+    lines = [
+        (
+            "| backend | API | identities | train s | predict s | link s (wall) | Python CPU s "
+            "| auto-links | review | clusters | pairs not in DuckDB's / DuckDB's not in it "
+            "| largest weight difference |"
+        ),
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        mine, theirs = r["pairs"], base["pairs"]
+        shared = mine.keys() & theirs.keys()
+        worst = max((abs(mine[k] - theirs[k]) for k in shared), default=0.0)
+        lines.append(
+            f"| {r['backend']} | {r['api']} | {r['identities']} | {r['seconds_train']:.1f} "
+            f"| {r['seconds_predict']:.1f} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} "
+            f"| {r['auto']} | {r['review']} | {r['clusters']} "
+            f"| {len(mine.keys() - theirs.keys())} / {len(theirs.keys() - mine.keys())} "
+            f"| {worst:.2g} |"
+        )
+    return lines
+
+
 def _child(args: list[str]) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, __file__, *args], check=True, capture_output=True, text=True
@@ -179,11 +226,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--borough", type=Path, help="an already generated borough folder")
     parser.add_argument("--skip-febrl", action="store_true")
+    parser.add_argument(
+        "--backend", help="comma-separated Splink backends to time: duckdb,postgres,spark"
+    )
+    parser.add_argument("--backend-url", help="postgres: the database to work in")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.case and args.backend:  # a child process: one backend, one JSON line
+        print(json.dumps(run_backend(args.backend, args.backend_url, Path(args.case))))
+        return
     if args.case:  # a child process: one case, one JSON line
         row = run_febrl(args.case) if args.case in FEBRL else run_borough(Path(args.case))
         print(json.dumps(row))
+        return
+    if args.backend:
+        _backends(args)
         return
     if not args.skip_febrl:
         print("\n".join(_febrl_table([_child(["--case", name]) for name in FEBRL])), flush=True)
@@ -196,6 +253,20 @@ def main() -> None:
             directory = Path(tmp) / f"borough{args.people}"
             generate_borough(people=args.people, seed=args.seed, out=directory)
         print("\n".join(_borough_table(_child(["--case", str(directory)]), args.people)))
+
+
+def _backends(args: argparse.Namespace) -> None:
+    names = [n.strip() for n in args.backend.split(",") if n.strip()]
+    url = ["--backend-url", args.backend_url] if args.backend_url else []
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = args.borough
+        if directory is None:
+            from joinedup.synth import generate_borough
+
+            directory = Path(tmp) / f"borough{args.people}"
+            generate_borough(people=args.people, seed=args.seed, out=directory)
+        rows = [_child(["--case", str(directory), "--backend", name, *url]) for name in names]
+    print("\n".join(_backend_table(rows)))
 
 
 if __name__ == "__main__":

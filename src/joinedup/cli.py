@@ -193,11 +193,19 @@ def ingest(
 @django_command
 def link(
     seed: Annotated[int, typer.Option(help="Seed for training the model.")] = 1,
+    backend: Annotated[
+        str, typer.Option(help="Where Splink runs: duckdb, postgres or spark.")
+    ] = "duckdb",
+    backend_url: Annotated[
+        str | None,
+        typer.Option(help="postgres: the database to work in (default: DATABASE_URL)."),
+    ] = None,
 ) -> None:
     """Link every source identity not yet linked to a person (Splink; see docs/linkage.md)."""
-    from joinedup.people.linking import link_run
+    from joinedup.people.linking import link_backend, link_run
 
-    done = link_run(seed=seed, progress=_progress())
+    chosen = link_backend(backend, url=backend_url)
+    done = link_run(seed=seed, progress=_progress(), backend=chosen)
     kind = "incremental" if done.incremental else "full"
     typer.echo(
         f"joinedup: {kind} linkage run {done.run_id}: {done.linked:,} identities linked, "

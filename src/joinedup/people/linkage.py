@@ -9,8 +9,10 @@ registration, ...) is linked to one person in four named steps:
    their details are compatible (same or day/month-swapped date of birth, sex not
    contradictory, a similar name): a mistyped or borrowed NHS number must not merge two
    people;
-3. **probabilistic**: a Splink model (DuckDB) trained by EM on the data itself scores
-   blocked candidate pairs on name, date of birth, sex, address/postcode and NHS number;
+3. **probabilistic**: a Splink model trained by EM on the data itself scores blocked
+   candidate pairs on name, date of birth, sex, address/postcode and NHS number; Splink runs
+   on DuckDB (default), PostgreSQL or Spark (``Backend``), with the same comparisons and one
+   stored model for all three;
 4. **cluster**: links are applied strongest first, refusing any that would put two
    different valid NHS numbers from one source into one person; refused and middling
    pairs go to a human review queue.
@@ -25,14 +27,20 @@ stored or audited; the people app's services do that with what this returns.
 from __future__ import annotations
 
 import contextlib
+import copy
 import functools
 import hashlib
+import importlib
 import json
 import logging
 import math
+import os
 import re
+import shutil
+import sys
 import time
 import unicodedata
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -49,7 +57,9 @@ from joinedup.errors import InvalidInput
 from joinedup.people.linkage_eval import cluster_scores, pairwise_scores
 
 __all__ = [
+    "BACKENDS",
     "IDENTITY_COLUMNS",
+    "Backend",
     "CandidatePair",
     "FieldWeight",
     "LinkageResult",
@@ -91,6 +101,34 @@ class Thresholds:
             raise InvalidInput("thresholds need 0 < review <= auto_link <= 1")
 
 
+BACKENDS = ("duckdb", "postgres", "spark")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where Splink trains and scores: one of ``BACKENDS``.
+
+    ``duckdb`` (the default) runs in process. ``postgres`` runs in the database at ``url``
+    (a postgresql:// URL), in a schema of its own that is dropped afterwards. ``spark`` runs on
+    ``spark_session`` if given (it must have Splink's similarity jar), else on the active
+    session, else on a local one started here (needs Java 17). The results agree (docs/linkage.md,
+    "Backends"); normalising and clustering are Python on every backend.
+    """
+
+    name: str = "duckdb"
+    url: str | None = field(default=None, repr=False)  # may hold a password
+    spark_session: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.name not in BACKENDS:
+            raise InvalidInput(
+                f"unknown linkage backend '{self.name}': use one of {', '.join(BACKENDS)}",
+                where="backend",
+            )
+        if self.name == "postgres" and not self.url:
+            raise InvalidInput("the postgres backend needs a database URL", where="backend_url")
+
+
 @dataclass(frozen=True)
 class FieldWeight:
     """One comparison's contribution to a pair's score (log2 of its Bayes factor)."""
@@ -124,6 +162,7 @@ class LinkageResult:
     review: list[CandidatePair]
     model_json: str
     stats: dict[str, float] = field(default_factory=dict)
+    backend_api: str = ""  # the Splink database API that scored the pairs, e.g. "PostgresAPI"
 
 
 # --------------------------------------------------------------------------- normalise
@@ -410,24 +449,62 @@ def _level(sql: str, label: str, *, null: bool = False) -> dict[str, Any]:
     return level
 
 
-def _name_levels(col: str, overlap_col: str, overlap_label: str) -> list[dict[str, Any]]:
-    jw = f"jaro_winkler_similarity({col}_l, {col}_r)"
+# The only SQL that differs between Splink's backends: three functions the comparisons and
+# the deterministic step use, written once per dialect here and nowhere else. DuckDB has all
+# three built in. PostgreSQL has neither string measure (Splink's PostgresAPI registers only
+# fuzzystrmatch's Levenshtein), so ``_POSTGRES_FUNCTIONS`` defines them in the run's own
+# schema. On Spark they are vectorised Python functions (``_register_spark_functions``), not
+# the Jaro-Winkler in the jar Splink ships: that one counts half a transposition where DuckDB
+# rounds it down, and put 28 of 30,000 typo pairs from FEBRL in another level (weights up to
+# 3.4 apart). "One edit apart" is a test rather than a distance on PostgreSQL and Spark: the
+# level only asks whether the Damerau-Levenshtein distance is at most 1, the same question.
+_DIALECT_SQL: Mapping[str, Mapping[str, str]] = {
+    "duckdb": {
+        "jaro_winkler": "jaro_winkler_similarity({0}, {1})",
+        "one_edit": "damerau_levenshtein({0}, {1}) <= 1",
+        "overlap": "list_has_any({0}, {1})",
+    },
+    "postgres": {
+        "jaro_winkler": "joinedup_jaro_winkler({0}, {1})",
+        "one_edit": "joinedup_one_edit_apart({0}, {1})",
+        "overlap": "({0} && {1})",
+    },
+    "spark": {
+        "jaro_winkler": "joinedup_jaro_winkler({0}, {1})",
+        "one_edit": "joinedup_one_edit_apart({0}, {1})",
+        "overlap": "arrays_overlap({0}, {1})",
+    },
+}
+# The dialect a stored model's SQL is written in: every backend trains in its own dialect and
+# hands back the model in this one, so one stored model serves all three (``_translate_model``).
+_MODEL_DIALECT = "duckdb"
+
+
+def _sql(dialect: str, function: str, left: str, right: str) -> str:
+    return _DIALECT_SQL[dialect][function].format(left, right)
+
+
+def _name_levels(
+    col: str, overlap_col: str, overlap_label: str, dialect: str
+) -> list[dict[str, Any]]:
+    jw = _sql(dialect, "jaro_winkler", f"{col}_l", f"{col}_r")
     return [
         _level(f"{col}_l IS NULL OR {col}_r IS NULL", "missing", null=True),
         _level(f"{col}_l = {col}_r", "exact"),
-        _level(f"list_has_any({overlap_col}_l, {overlap_col}_r)", overlap_label),
+        _level(_sql(dialect, "overlap", f"{overlap_col}_l", f"{overlap_col}_r"), overlap_label),
         _level(f"{jw} >= 0.92", "very similar (Jaro-Winkler >= 0.92)"),
         _level(f"{jw} >= 0.80", "similar (Jaro-Winkler >= 0.80)"),
         _level("ELSE", "different"),
     ]
 
 
-def _comparisons() -> list[dict[str, Any]]:
+def _comparisons(dialect: str = _MODEL_DIALECT) -> list[dict[str, Any]]:
     """One comparison per field; the level labels are what a reviewer reads."""
     both_missing = (
         "(postcode_l IS NULL OR postcode_r IS NULL) AND (address_l IS NULL OR address_r IS NULL)"
     )
     same_pc = "postcode_l = postcode_r"
+    similar_address = _sql(dialect, "jaro_winkler", "address_l", "address_r")
     return [
         {
             "output_column_name": "nhs_number",
@@ -439,11 +516,13 @@ def _comparisons() -> list[dict[str, Any]]:
         },
         {
             "output_column_name": "given_name",
-            "comparison_levels": _name_levels("given_name", "given_aliases", "nickname"),
+            "comparison_levels": _name_levels("given_name", "given_aliases", "nickname", dialect),
         },
         {
             "output_column_name": "family_name",
-            "comparison_levels": _name_levels("family_name", "family_tokens", "shares a part"),
+            "comparison_levels": _name_levels(
+                "family_name", "family_tokens", "shares a part", dialect
+            ),
         },
         {
             "output_column_name": "date_of_birth",
@@ -451,7 +530,7 @@ def _comparisons() -> list[dict[str, Any]]:
                 _level("dob_l IS NULL OR dob_r IS NULL", "missing", null=True),
                 _level("dob_l = dob_r", "exact"),
                 _level("dob_swapped_l = dob_r", "day and month swapped"),
-                _level("damerau_levenshtein(dob_l, dob_r) <= 1", "one digit different"),
+                _level(_sql(dialect, "one_edit", "dob_l", "dob_r"), "one digit different"),
                 _level("dob_year_l = dob_year_r", "same year"),
                 _level("ELSE", "different"),
             ],
@@ -470,7 +549,7 @@ def _comparisons() -> list[dict[str, Any]]:
                 _level(both_missing, "missing", null=True),
                 _level(f"{same_pc} AND address_l = address_r", "same address and postcode"),
                 _level(
-                    f"{same_pc} AND jaro_winkler_similarity(address_l, address_r) >= 0.88",
+                    f"{same_pc} AND {similar_address} >= 0.88",
                     "same postcode, similar address",
                 ),
                 _level("address_l = address_r", "same address, other postcode"),
@@ -481,6 +560,49 @@ def _comparisons() -> list[dict[str, Any]]:
             ],
         },
     ]
+
+
+def _translate_model(model: Mapping[str, Any], target: str) -> dict[str, Any]:
+    """The same model with its SQL in ``target``'s dialect; the m and u are untouched.
+
+    Each level is matched by its SQL to this kernel's own comparisons in the model's dialect,
+    so a stored model whose levels this kernel did not write cannot be run on another
+    backend (it would be guessed at): it must be retrained.
+    """
+    source = str(model.get("sql_dialect", _MODEL_DIALECT))
+    if source == target:
+        return dict(model)
+    if source not in _DIALECT_SQL:
+        raise InvalidInput(f"the stored model is in an unknown SQL dialect '{source}'")
+    ours = {c["output_column_name"]: c for c in _comparisons(source)}
+    theirs = {c["output_column_name"]: c for c in _comparisons(target)}
+    out = copy.deepcopy(dict(model))
+    for comparison in out.get("comparisons", []):
+        name = comparison.get("output_column_name")
+        if name not in ours:
+            raise InvalidInput(
+                f"the stored model compares '{name}', which this kernel does not: retrain it"
+            )
+        sql = {
+            mine["sql_condition"]: other["sql_condition"]
+            for mine, other in zip(
+                ours[name]["comparison_levels"], theirs[name]["comparison_levels"], strict=True
+            )
+        }
+        for level in comparison["comparison_levels"]:
+            if level["sql_condition"] not in sql:
+                raise InvalidInput(
+                    f"the stored model's {name} level '{level.get('label_for_charts', '')}' "
+                    f"({level['sql_condition']}) is not one this kernel writes, so it cannot "
+                    f"be run on {target}: retrain the model"
+                )
+            level["sql_condition"] = sql[level["sql_condition"]]
+    out["sql_dialect"] = target
+    out["blocking_rules_to_generate_predictions"] = [
+        {**rule, "sql_dialect": target} if isinstance(rule, dict) else rule
+        for rule in out.get("blocking_rules_to_generate_predictions", [])
+    ]
+    return out
 
 
 # Candidate pairs: each rule is cheap on its own; together they catch an identity whose
@@ -513,13 +635,14 @@ def _block_sql(columns: Sequence[str]) -> str:
     return " AND ".join(f"l.{c} = r.{c}" for c in columns)
 
 
-def _settings() -> dict[str, Any]:
+def _settings(dialect: str = _MODEL_DIALECT) -> dict[str, Any]:
     return {
         "link_type": "dedupe_only",
+        "sql_dialect": dialect,
         "unique_id_column_name": "unique_id",
-        "comparisons": _comparisons(),
+        "comparisons": _comparisons(dialect),
         "blocking_rules_to_generate_predictions": [
-            {"blocking_rule": _block_sql(b), "sql_dialect": "duckdb"} for b in _PREDICTION_BLOCKS
+            {"blocking_rule": _block_sql(b), "sql_dialect": dialect} for b in _PREDICTION_BLOCKS
         ],
         # Matching columns are the only way Splink 5 keeps the level (gamma) of each field;
         # only the gamma and weight columns are read back.
@@ -544,22 +667,43 @@ def _quiet_splink() -> Iterator[None]:
 
 
 class _Splink:
-    """The one place that talks to Splink and its DuckDB connection."""
+    """The one place that talks to Splink: its database API, the identity tables registered
+    on it, and the few statements the kernel runs there itself. One subclass per backend;
+    everything above this class is the same on all three."""
 
-    def __init__(self, frames: Mapping[str, pd.DataFrame]) -> None:
-        from splink import DuckDBAPI
+    dialect = _MODEL_DIALECT
 
-        self.con = duckdb.connect()
-        self.db_api = DuckDBAPI(self.con)
-        self.tables = {
-            name: self.db_api.register(frame, table_name=f"identities_{name}")
-            for name, frame in frames.items()
-        }
+    def __init__(self) -> None:
+        self.db_api: Any = None
+        self.tables: dict[str, Any] = {}
+
+    @property
+    def api_name(self) -> str:
+        """The Splink database API that ran (``DuckDBAPI``, ``PostgresAPI``, ``SparkAPI``)."""
+        for cls in type(self.db_api).__mro__:
+            if cls.__module__.startswith("splink."):
+                return cls.__name__
+        return type(self.db_api).__name__
+
+    def physical(self, table: str) -> str:
+        return str(self.tables[table].physical_name)
+
+    def query(self, sql: str) -> pd.DataFrame:
+        """Run one SELECT on the backend and bring its rows back as a frame."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def one_thread(self) -> Iterator[None]:
+        """Where the backend allows it, run EM on one thread (see ``_DuckDB``)."""
+        yield
 
     def linker(self, table: str, model: Mapping[str, Any]) -> Any:
         from splink import Linker
 
-        return Linker(self.tables[table], dict(model), log_level=None)
+        return Linker(self.tables[table], _translate_model(model, self.dialect), log_level=None)
 
     def train(self, table: str, seed: int) -> dict[str, Any]:
         """EM training on ``table``: the prior, u by seeded random sampling, then m."""
@@ -569,7 +713,7 @@ class _Splink:
     def _train(self, table: str, seed: int) -> dict[str, Any]:
         from splink import block_on
 
-        linker = self.linker(table, _settings())
+        linker = self.linker(table, _settings(self.dialect))
         training = linker.training
         training.estimate_probability_two_random_records_match(
             list(_DETERMINISTIC_RULES), recall=_DETERMINISTIC_RECALL
@@ -579,20 +723,14 @@ class _Splink:
         training.estimate_u_using_random_sampling(
             max_pairs=_U_MAX_PAIRS, seed=seed, min_count_per_level=None, num_chunks=1
         )
-        # EM sums floating-point expectations; on several threads the order of that sum,
-        # and so the last digits of m, varies run to run. EM is cheap: run it on one thread.
-        threads = self.con.execute("SELECT current_setting('threads')").fetchone()
-        self.con.execute("SET threads = 1")
-        try:
+        with self.one_thread():
             for columns in _TRAINING_BLOCKS:
                 training.estimate_parameters_using_expectation_maximisation(
                     block_on(*columns), max_pairs=_EM_MAX_PAIRS
                 )
-        finally:
-            self.con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
         model: dict[str, Any] = linker.misc.save_model_to_json()
         model.pop("linker_uid", None)
-        return model
+        return _translate_model(model, _MODEL_DIALECT)
 
     def score(
         self,
@@ -605,29 +743,424 @@ class _Splink:
     ) -> pd.DataFrame:
         """Scored pairs within ``left`` (right None) or between ``left`` and ``right``."""
         linker = self.linker(left, model)
-        rules = [{"blocking_rule": _block_sql(b), "sql_dialect": "duckdb"} for b in blocks]
+        rules = [{"blocking_rule": _block_sql(b), "sql_dialect": self.dialect} for b in blocks]
         options = {
             "blocking_rules_to_generate_predictions": rules,
             "threshold_match_probability": threshold,
             "warning_mode": "never",
         }
-        if right is None:
-            scored = linker.inference.predict_within(self.tables[left], **options)
-        else:
-            scored = linker.inference.predict_between(
-                self.tables[left], self.tables[right], **options
-            )
+        with _quiet_splink():
+            if right is None:
+                scored = linker.inference.predict_within(self.tables[left], **options)
+            else:
+                scored = linker.inference.predict_between(
+                    self.tables[left], self.tables[right], **options
+                )
+        gammas = [f"gamma_{f}" for f in _FIELDS]
+        weights = ["match_weight", "match_probability"] + [f"mw_{f}" for f in _FIELDS]
         columns = ", ".join(
             ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
-            + [f"gamma_{f}" for f in _FIELDS]
+            + gammas
             + [f"mw_{f}" for f in _FIELDS]
         )
-        frame = self.con.execute(f"SELECT {columns} FROM {scored.physical_name}").df()  # noqa: S608
+        frame = self.query(f"SELECT {columns} FROM {scored.physical_name}")  # noqa: S608
         scored.drop_table_from_database_and_remove_from_cache()
+        if self.dialect != "duckdb":  # PostgreSQL may return Decimal; Spark an untyped empty frame
+            frame = frame.astype(dict.fromkeys(weights, "float64") | dict.fromkeys(gammas, "int64"))
         return _ordered_pairs(frame)
+
+
+class _DuckDB(_Splink):
+    """Splink's DuckDBAPI on an in-process DuckDB connection: the default."""
+
+    dialect = "duckdb"
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame]) -> None:
+        super().__init__()
+        from splink import DuckDBAPI
+
+        self.con = duckdb.connect()
+        self.db_api = DuckDBAPI(self.con)
+        self.tables = {
+            name: self.db_api.register(frame, table_name=f"identities_{name}")
+            for name, frame in frames.items()
+        }
+
+    def query(self, sql: str) -> pd.DataFrame:
+        return self.con.execute(sql).df()
+
+    @contextlib.contextmanager
+    def one_thread(self) -> Iterator[None]:
+        """EM sums floating-point expectations; on several threads the order of that sum,
+        and so the last digits of m, varies run to run. EM is cheap: run it on one thread."""
+        threads = self.con.execute("SELECT current_setting('threads')").fetchone()
+        self.con.execute("SET threads = 1")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
 
     def close(self) -> None:
         self.con.close()
+
+
+# PostgreSQL has no Jaro-Winkler and no Damerau-Levenshtein. These are written to give what
+# DuckDB's jaro_winkler_similarity gives: matches within max(len)/2 - 1 of each other, found
+# greedily from the shorter string; transpositions are half the matched characters out of
+# order, rounded down; the Winkler bonus (0.1 per common leading character, at most four) only
+# above a Jaro of 0.7. They live in the run's schema and go with it.
+_POSTGRES_FUNCTIONS = r"""
+CREATE FUNCTION {schema}.joinedup_jaro_winkler(a text, b text) RETURNS float8
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+DECLARE
+  s text[]; t text[]; ls int; lt int; win int; i int; j int; k int := 1;
+  matched int := 0; half int := 0; prefix int := 0; taken bool[]; found text[] := '{{}}';
+  jaro float8;
+BEGIN
+  IF a = b THEN RETURN 1.0; END IF;
+  IF length(a) <= length(b) THEN
+    s := string_to_array(a, NULL); t := string_to_array(b, NULL);
+  ELSE
+    s := string_to_array(b, NULL); t := string_to_array(a, NULL);
+  END IF;
+  ls := coalesce(array_length(s, 1), 0);
+  lt := coalesce(array_length(t, 1), 0);
+  IF ls = 0 THEN RETURN 0.0; END IF;
+  win := greatest(lt / 2 - 1, 0);
+  taken := array_fill(false, ARRAY[lt]);
+  FOR i IN 1..ls LOOP
+    FOR j IN greatest(1, i - win)..least(lt, i + win) LOOP
+      IF NOT taken[j] AND s[i] = t[j] THEN
+        taken[j] := true; matched := matched + 1; found := found || s[i]; EXIT;
+      END IF;
+    END LOOP;
+  END LOOP;
+  IF matched = 0 THEN RETURN 0.0; END IF;
+  FOR j IN 1..lt LOOP
+    IF taken[j] THEN
+      IF t[j] <> found[k] THEN half := half + 1; END IF;
+      k := k + 1;
+    END IF;
+  END LOOP;
+  jaro := (matched::float8 / ls + matched::float8 / lt
+           + (matched - half / 2)::float8 / matched) / 3.0;
+  IF jaro <= 0.7 THEN RETURN jaro; END IF;
+  WHILE prefix < least(4, ls) AND s[prefix + 1] = t[prefix + 1] LOOP
+    prefix := prefix + 1;
+  END LOOP;
+  RETURN jaro + 0.1 * prefix * (1.0 - jaro);
+END
+$fn$;
+
+CREATE FUNCTION {schema}.joinedup_one_edit_apart(a text, b text) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+DECLARE la int := length(a); lb int := length(b); i int := 1;
+BEGIN
+  IF a = b THEN RETURN true; END IF;
+  IF abs(la - lb) > 1 THEN RETURN false; END IF;
+  WHILE i <= least(la, lb) AND substr(a, i, 1) = substr(b, i, 1) LOOP i := i + 1; END LOOP;
+  IF la > lb THEN RETURN substr(a, i + 1) = substr(b, i); END IF;
+  IF la < lb THEN RETURN substr(a, i) = substr(b, i + 1); END IF;
+  RETURN substr(a, i + 1) = substr(b, i + 1)
+    OR (substr(a, i, 1) = substr(b, i + 1, 1) AND substr(a, i + 1, 1) = substr(b, i, 1)
+        AND substr(a, i + 2) = substr(b, i + 2));
+END
+$fn$;
+"""
+_ARRAY_COLUMNS = frozenset({"given_aliases", "family_tokens"})
+
+
+def _sqlalchemy_url(url: str) -> str:
+    """A libpq URL (postgres:// or postgresql://) for SQLAlchemy's psycopg 3 driver."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    raise InvalidInput("the postgres backend needs a postgresql:// URL", where="backend_url")
+
+
+class _Postgres(_Splink):
+    """Splink's PostgresAPI in a schema of its own, made for this run and dropped after it.
+
+    The identity tables are copied in by this class (text, and text[] for the name parts),
+    not by Splink, whose loader goes through a DuckDB extension fetched from the internet.
+    """
+
+    dialect = "postgres"
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], url: str) -> None:
+        super().__init__()
+        try:  # imported by name: SQLAlchemy is only needed for this backend
+            sqlalchemy: Any = importlib.import_module("sqlalchemy")
+        except ImportError:
+            raise InvalidInput(
+                "the postgres backend needs SQLAlchemy, which is not installed", where="backend"
+            ) from None
+        token = uuid.uuid4().hex[:12]
+        self.schema = f"joinedup_linkage_{token}"
+        self.engine = sqlalchemy.create_engine(
+            _sqlalchemy_url(url),
+            connect_args={"options": f"-c search_path={self.schema},public"},
+        )
+        where = self.engine.url.render_as_string(hide_password=True)
+        try:
+            with self.engine.connect() as connection:
+                connection.exec_driver_sql("SELECT 1")
+        except sqlalchemy.exc.SQLAlchemyError as exc:
+            self.engine.dispose()
+            reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"])[0]
+            raise InvalidInput(f"cannot reach PostgreSQL: {reason}", where=where) from None
+        try:
+            self.db_api = _postgres_api(self.engine, self.schema)
+            self._execute(_POSTGRES_FUNCTIONS.format(schema=self.schema))
+            self.tables = {
+                name: self.db_api.register(
+                    self._copy_in(frame, f"identities_{name}_{token}"),
+                    table_name=f"identities_{name}",
+                )
+                for name, frame in frames.items()
+            }
+        except BaseException:
+            self.close()
+            raise
+
+    def _execute(self, sql: str) -> None:
+        with self.engine.begin() as connection:
+            connection.exec_driver_sql(sql)
+
+    def _copy_in(self, frame: pd.DataFrame, table: str) -> str:
+        types = ["text[]" if c in _ARRAY_COLUMNS else "text" for c in frame.columns]
+        columns = ", ".join(f"{c} {t}" for c, t in zip(frame.columns, types, strict=True))
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(f"CREATE TABLE {self.schema}.{table} ({columns})")
+            copy_sql = f"COPY {self.schema}.{table} ({', '.join(frame.columns)}) FROM STDIN"
+            with cursor.copy(copy_sql) as copy:
+                copy.set_types(types)
+                for row in frame.itertuples(index=False, name=None):
+                    copy.write_row(row)
+            cursor.execute(f"ANALYZE {self.schema}.{table}")
+            raw.commit()
+        finally:
+            raw.close()
+        return table
+
+    def query(self, sql: str) -> pd.DataFrame:
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute(sql)
+            names = [d[0] for d in cursor.description or ()]
+            return pd.DataFrame(cursor.fetchall(), columns=names)
+        finally:
+            raw.close()
+
+    def close(self) -> None:
+        try:
+            self._execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
+        finally:
+            self.engine.dispose()
+
+
+def _postgres_api(engine: Any, schema: str) -> Any:
+    from splink.backends.postgres import PostgresAPI
+    from splink.internals.misc import to_pyarrow_if_list_tuple_or_dict
+
+    class _API(PostgresAPI):
+        def _register_extensions(self) -> None:
+            """Skip fuzzystrmatch: no comparison here uses it, and creating an extension
+            needs a privilege a linking role should not need."""
+
+        def _cleanup_for_execute_sql(
+            self, table: Any, templated_name: str, physical_name: str
+        ) -> Any:
+            """Analyse each table Splink makes: without statistics the planner guesses a
+            few rows and joins the blocked pairs by nested loop (minutes, not seconds)."""
+            self._execute_sql_against_backend(f"ANALYZE {physical_name}")
+            return super()._cleanup_for_execute_sql(table, templated_name, physical_name)
+
+        def _table_registration(self, input_table: Any, table_name: str) -> None:
+            """Tables Splink makes in Python (u counts, say) go in with pandas: Splink's own
+            loader downloads a DuckDB extension, which a closed network does not allow."""
+            table = to_pyarrow_if_list_tuple_or_dict(input_table)
+            frame = table.to_pandas() if isinstance(table, pa.Table) else table
+            frame.to_sql(table_name, con=engine, schema=schema, index=False, if_exists="replace")
+
+    return _API(engine, schema=schema)
+
+
+def _spark_session() -> tuple[Any, bool]:
+    """The active Spark session, or a new local one on every core.
+
+    Returns the session and whether this kernel started it (and so must stop it).
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise InvalidInput(
+            "the spark backend needs PySpark, which is not installed", where="backend"
+        ) from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active, False
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise InvalidInput(
+            "the spark backend needs Java 17: there is no java on PATH and JAVA_HOME is not set",
+            where="backend",
+        )
+    try:
+        session = (
+            SparkSession.builder.master("local[*]")
+            .appName("joinedup-linkage")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.sql.shuffle.partitions", str(os.cpu_count() or 2))
+            .config("spark.sql.session.timeZone", "UTC")
+            .getOrCreate()
+        )
+    except Exception as exc:  # noqa: BLE001 - Py4J and the JVM raise anything; say what failed
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InvalidInput(f"cannot start Spark in local mode: {reason}", where="backend") from None
+    session.sparkContext.setLogLevel("ERROR")
+    return session, True
+
+
+def _register_spark_functions(session: Any) -> None:
+    """Jaro-Winkler and "one edit apart" as Arrow-vectorised Python functions on ``session``.
+
+    Both come from jellyfish (Rust), whose Jaro-Winkler gives DuckDB's to the last bit on
+    the 30,000 name and address pairs tried (see tests/spark/test_linkage_spark.py). It is
+    given a missing value (null in, null out) only because Spark works out a Python function
+    for every row before the CASE around it picks the rows that need it.
+    """
+    make_udf: Any
+    try:
+        import jellyfish
+        from pyspark.sql.pandas.functions import pandas_udf as make_udf
+    except ImportError as exc:
+        raise InvalidInput(
+            f"the spark backend needs {exc.name}, which is not installed", where="backend"
+        ) from None
+
+    def jaro_winkler(left: pd.Series, right: pd.Series) -> pd.Series:
+        return pd.Series(
+            [
+                None if a is None or b is None else jellyfish.jaro_winkler_similarity(a, b)
+                for a, b in zip(left, right, strict=True)
+            ],
+            dtype="float64",  # a missing value is NaN here, null in Spark
+        )
+
+    def one_edit_apart(left: pd.Series, right: pd.Series) -> pd.Series:
+        distance = jellyfish.damerau_levenshtein_distance
+        return pd.Series(
+            [
+                None if a is None or b is None else distance(a, b) <= 1
+                for a, b in zip(left, right, strict=True)
+            ],
+            dtype="boolean",
+        )
+
+    # A function is bound to a Python when it is made. In local mode the workers are this
+    # machine's: give them this Python (which has pandas and jellyfish), not the "python3"
+    # Spark picks from PATH, without changing the session's choice for anything else.
+    context = session.sparkContext
+    chosen = context.pythonExec
+    if str(context.master).startswith("local"):
+        context.pythonExec = sys.executable
+    try:
+        session.udf.register("joinedup_jaro_winkler", make_udf(jaro_winkler, "double"))
+        session.udf.register("joinedup_one_edit_apart", make_udf(one_edit_apart, "boolean"))
+    finally:
+        context.pythonExec = chosen
+
+
+def _spark_schema(columns: Sequence[str]) -> Any:
+    from pyspark.sql.types import ArrayType, StringType, StructField, StructType
+
+    return StructType(
+        [
+            StructField(c, ArrayType(StringType()) if c in _ARRAY_COLUMNS else StringType())
+            for c in columns
+        ]
+    )
+
+
+class _Spark(_Splink):
+    """Splink's SparkAPI on a Spark session (the caller's, the active one, or a local one).
+
+    The string functions are registered on the session here (``_register_spark_functions``)
+    and tried once, so a session whose Python workers cannot run them is refused with a
+    reason rather than failing deep in training. Splink's own jar is not needed. Intermediate
+    tables are persisted in memory, not written to a checkpoint folder.
+    """
+
+    dialect = "spark"
+
+    def __init__(self, frames: Mapping[str, pd.DataFrame], session: Any = None) -> None:
+        super().__init__()
+        from splink import SparkAPI
+
+        self.owns_session = False
+        if session is None:
+            session, self.owns_session = _spark_session()
+        self.spark = session
+        self.token = uuid.uuid4().hex[:12]
+        try:
+            self.db_api = SparkAPI(  # type: ignore[no-untyped-call]
+                spark_session=session,
+                break_lineage_method="persist",
+                register_udfs_automatically=False,
+            )
+            _register_spark_functions(session)
+            self._try_functions()
+            self.tables = {
+                name: self.db_api.register(
+                    session.createDataFrame(frame, schema=_spark_schema(list(frame.columns))),
+                    table_name=f"identities_{name}_{self.token}",
+                )
+                for name, frame in frames.items()
+            }
+        except BaseException:
+            self.close()
+            raise
+
+    def _try_functions(self) -> None:
+        try:
+            self.spark.sql(
+                "SELECT joinedup_jaro_winkler('martha', 'marhta'), "
+                "joinedup_one_edit_apart('1956-11-06', '1956-11-09')"
+            ).collect()
+        except Exception as exc:  # noqa: BLE001 - Py4J wraps the worker's error; report it
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise InvalidInput(
+                "the Spark session cannot run the linkage's Python functions (its workers "
+                f"need pandas, pyarrow and jellyfish): {reason}",
+                where="backend",
+            ) from None
+
+    def query(self, sql: str) -> pd.DataFrame:
+        return self.spark.sql(sql).toPandas()
+
+    def close(self) -> None:
+        uid = getattr(self.db_api, "_cache_uid", None)
+        for table in self.spark.catalog.listTables():
+            if table.isTemporary and (
+                self.token in table.name or (uid is not None and uid in table.name)
+            ):
+                self.spark.catalog.dropTempView(table.name)
+        if self.owns_session:
+            self.spark.stop()
+
+
+def _open_splink(frames: Mapping[str, pd.DataFrame], backend: Backend) -> _Splink:
+    if backend.name == "postgres":
+        assert backend.url is not None  # checked by Backend
+        return _Postgres(frames, backend.url)
+    if backend.name == "spark":
+        return _Spark(frames, backend.spark_session)
+    return _DuckDB(frames)
 
 
 def _ordered_pairs(frame: pd.DataFrame) -> pd.DataFrame:
@@ -708,12 +1241,17 @@ SELECT l.unique_id AS left_id, r.unique_id AS right_id,
 FROM {left} AS l JOIN {right} AS r
   ON l.nhs_number = r.nhs_number AND l.unique_id <> r.unique_id
 """
-_SIMILAR = (
-    "(list_has_any(l.{t}, r.{t}) OR coalesce(jaro_winkler_similarity(l.{c}, r.{c}), 0) >= 0.8)"
-)
 
 
-def _nhs_compatibility(con: duckdb.DuckDBPyConnection, left: str, right: str) -> pd.DataFrame:
+def _similar(dialect: str, tokens: str, name: str) -> str:
+    """Names alike: a shared part (or alias), or Jaro-Winkler >= 0.8 (none when missing)."""
+    overlap = _sql(dialect, "overlap", f"l.{tokens}", f"r.{tokens}")
+    jw = _sql(dialect, "jaro_winkler", f"l.{name}", f"r.{name}")
+    present = f"l.{name} IS NOT NULL AND r.{name} IS NOT NULL"
+    return f"({overlap} OR coalesce(CASE WHEN {present} THEN {jw} END, 0) >= 0.8)"
+
+
+def _nhs_compatibility(splink: _Splink, left: str, right: str) -> pd.DataFrame:
     """Every pair sharing a valid NHS number, and whether their details agree enough.
 
     Compatible: sex not contradictory, and either the date of birth is the same (or day
@@ -721,13 +1259,12 @@ def _nhs_compatibility(con: duckdb.DuckDBPyConnection, left: str, right: str) ->
     missing and both names are similar.
     """
     sql = _COMPATIBLE_SQL.format(
-        given=_SIMILAR.format(t="given_aliases", c="given_name"),
-        family=_SIMILAR.format(t="family_tokens", c="family_name"),
-        left=left,
-        right=right,
+        given=_similar(splink.dialect, "given_aliases", "given_name"),
+        family=_similar(splink.dialect, "family_tokens", "family_name"),
+        left=splink.physical(left),
+        right=splink.physical(right),
     )
-    frame = con.execute(sql).df()
-    return _ordered_pairs_plain(frame)
+    return _ordered_pairs_plain(splink.query(sql))
 
 
 def _ordered_pairs_plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -902,6 +1439,7 @@ def _result(
     model: Mapping[str, Any],
     thresholds: Thresholds,
     stats: dict[str, float],
+    backend_api: str,
 ) -> LinkageResult:
     started = time.perf_counter()
     decisions = _apply_links(clusters, edges, thresholds)
@@ -922,6 +1460,7 @@ def _result(
         review=_pairs_out(edges, review, model, decisions.refused),
         model_json=json.dumps(model, sort_keys=True),
         stats=stats,
+        backend_api=backend_api,
     )
 
 
@@ -937,14 +1476,20 @@ def link_identities(
     thresholds: Thresholds = Thresholds(),
     seed: int = 1,
     model_json: str | None = None,
+    backend: Backend = Backend(),
 ) -> LinkageResult:
-    """Link every identity: normalise, NHS-number step, train (or reuse), predict, cluster."""
+    """Link every identity: normalise, NHS-number step, train (or reuse), predict, cluster.
+
+    ``backend`` says where Splink runs (DuckDB unless told); the model returned is the same
+    JSON whichever backend trained it, and any backend can use it again.
+    """
     began = started = time.perf_counter()
     stats: dict[str, float] = {}
     frame = normalise_identities(identities)
     stats["identities"] = float(len(frame))
     started = _timed(stats, "seconds_normalise", started)
-    splink = _Splink({"all": frame})
+    splink = _open_splink({"all": frame}, backend)
+    api = splink.api_name
     try:
         model = json.loads(model_json) if model_json else splink.train("all", seed)
         started = _timed(stats, "seconds_train", started)
@@ -953,7 +1498,7 @@ def link_identities(
     finally:
         splink.close()
     clusters = _Clusters(list(frame["unique_id"]), list(frame["source"]), list(frame["nhs_number"]))
-    result = _result(clusters, list(frame["unique_id"]), edges, model, thresholds, stats)
+    result = _result(clusters, list(frame["unique_id"]), edges, model, thresholds, stats, api)
     stats["seconds_total"] = time.perf_counter() - began
     return result
 
@@ -967,16 +1512,13 @@ def _score_all(
     existing: str | None,
 ) -> pd.DataFrame:
     """NHS-number pairs (all, scored) and blocked pairs at or above the review threshold."""
-    physical = {name: sdf.physical_name for name, sdf in splink.tables.items()}
-    compatible = _nhs_compatibility(splink.con, physical[new], physical[new])
+    compatible = _nhs_compatibility(splink, new, new)
     nhs = splink.score(model, left=new, right=None, blocks=[_NHS_BLOCK], threshold=None)
     prob = splink.score(
         model, left=new, right=None, blocks=_PREDICTION_BLOCKS, threshold=thresholds.review
     )
     if existing is not None:
-        compatible = pd.concat(
-            [compatible, _nhs_compatibility(splink.con, physical[new], physical[existing])]
-        )
+        compatible = pd.concat([compatible, _nhs_compatibility(splink, new, existing)])
         nhs = pd.concat(
             [
                 nhs,
@@ -1005,6 +1547,7 @@ def link_new_identities(
     *,
     model_json: str,
     thresholds: Thresholds = Thresholds(),
+    backend: Backend = Backend(),
 ) -> LinkageResult:
     """Link a new delivery against the existing index without re-clustering it.
 
@@ -1026,7 +1569,8 @@ def link_new_identities(
     stats["identities"] = float(len(new_frame))
     started = _timed(stats, "seconds_normalise", started)
     model = json.loads(model_json)
-    splink = _Splink({"new": new_frame, "existing": old_frame})
+    splink = _open_splink({"new": new_frame, "existing": old_frame}, backend)
+    api = splink.api_name
     try:
         edges = _score_all(splink, model, thresholds, new="new", existing="existing")
         started = _timed(stats, "seconds_predict", started)
@@ -1039,7 +1583,7 @@ def link_new_identities(
     for identity in old_frame["unique_id"]:
         groups.setdefault(existing_clusters[identity], []).append(identity)
     clusters.lock(groups)
-    result = _result(clusters, ids, edges, model, thresholds, stats)
+    result = _result(clusters, ids, edges, model, thresholds, stats, api)
     stats["seconds_total"] = time.perf_counter() - began
     return result
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -78,13 +79,34 @@ def _table(rows: list[SourceIdentity]) -> pa.Table:
     )
 
 
+def link_backend(name: str, *, url: str | None = None) -> linkage.Backend:
+    """The linkage backend called ``name``; PostgreSQL works in ``url``, else in this
+    platform's own database when that is PostgreSQL (``DATABASE_URL``)."""
+    if name == "postgres" and not url:
+        url = settings.DATABASE_URL or None
+        if url is None:
+            raise InvalidInput(
+                "the postgres backend needs a PostgreSQL database: DATABASE_URL is not set "
+                "(the platform is on SQLite), so give --backend-url",
+                where="backend_url",
+            )
+    elif name != "postgres" and url:
+        raise InvalidInput(f"--backend-url is only for the postgres backend, not {name}")
+    return linkage.Backend(name, url=url)
+
+
 def link_run(
     *,
     thresholds: linkage.Thresholds | None = None,
     seed: int = 1,
     progress: Progress | None = None,
+    backend: linkage.Backend | None = None,
 ) -> LinkSummary:
-    """Link every identity not yet linked: a full run on an empty index, else incremental."""
+    """Link every identity not yet linked: a full run on an empty index, else incremental.
+
+    ``backend`` says where Splink runs (DuckDB unless told); the stored model works on any.
+    """
+    backend = backend or linkage.Backend()
     started = timezone.now()
     thresholds = thresholds or linkage.Thresholds()
     identities = list(SourceIdentity.objects.for_system(_SCOPE).order_by("id"))
@@ -107,9 +129,12 @@ def link_run(
             {f"{i.source}:{i.source_id}": str(i.person_id) for i in linked},
             model_json=previous.model_json,
             thresholds=thresholds,
+            backend=backend,
         )
     else:
-        result = linkage.link_identities(_table(identities), thresholds=thresholds, seed=seed)
+        result = linkage.link_identities(
+            _table(identities), thresholds=thresholds, seed=seed, backend=backend
+        )
     if progress:
         progress("linking identities", 1, 1)
     with transaction.atomic():

@@ -225,3 +225,28 @@ def test_unlinking_moves_a_record_to_a_new_person_and_keeps_its_facts(
     identity.refresh_from_db()
     assert identity.person_id == person.id != before
     assert Fact.objects.for_system("test").filter(identity=identity).count() == facts
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--backend", "oracle"], "oracle"),
+        (["--backend", "spark", "--backend-url", "postgresql://x/y"], "only for the postgres"),
+    ],
+)
+def test_link_cli_names_a_backend_it_cannot_use(args: list[str], says: str) -> None:
+    result = CliRunner().invoke(app, ["link", *args])
+
+    assert result.exit_code != 0
+    assert says in result.output
+    assert "Traceback" not in result.output
+    assert not LinkageRun.objects.exists()
+
+
+def test_link_cli_postgres_backend_on_sqlite_asks_for_a_database(settings: object) -> None:
+    settings.DATABASE_URL = ""  # type: ignore[attr-defined]
+
+    result = CliRunner().invoke(app, ["link", "--backend", "postgres"])
+
+    assert result.exit_code != 0
+    assert "--backend-url" in result.output
