@@ -23,6 +23,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -43,15 +44,30 @@ def borough(people: int) -> Path:
 
 
 def ceiling(folder: Path, workers: int = 2) -> tuple[int, float]:
-    """Rows and seconds to parse and validate every file, writing nothing."""
+    """Rows and seconds to parse, validate and prepare every file's rows (as the ingester's
+    workers do, for SQLite), writing nothing."""
+    from datetime import UTC
+
     from joinedup.record.feeds import load_feeds
-    from joinedup.record.fields import Context, csv_header, fhir_modules, validate_lines
+    from joinedup.record.fields import (
+        Context,
+        Storage,
+        csv_header,
+        fhir_modules,
+        line_text,
+        prepare_lines,
+    )
 
     with (folder / "reference" / "organisations.csv").open(newline="") as handle:
         practices = frozenset(
             row["org_code"] for row in csv.DictReader(handle) if row["type"] == "GP practice"
         )
     context = Context(practices=practices)
+    storage = Storage(
+        zone=UTC,
+        dates=frozenset({"date_of_birth", "date_of_death"}),
+        datetimes=frozenset({"occurred_at", "ended_at", "received_at"}),
+    )
     started = time.perf_counter()
     rows = 0
     # Workers started as the ingester starts them: forked from a server that has imported
@@ -65,15 +81,14 @@ def ceiling(folder: Path, workers: int = 2) -> tuple[int, float]:
             path = folder / spec.path
             if not path.exists():
                 continue
-            raw = [line for line in path.read_bytes().split(b"\n") if line.strip()]
-            lines: list[str | None] = [line.decode("utf-8", "replace") for line in raw]
+            lines = [line for line in path.read_bytes().split(b"\n") if line.strip()]
             header = None
             if spec.format == "csv":
-                header = csv_header(lines[0] or "")
+                header = csv_header(line_text(lines[0]) or "")
                 lines = lines[1:]
             rows += len(lines)
             jobs.extend(
-                pool.submit(validate_lines, spec, lines[i : i + PART], header, context)
+                pool.submit(prepare_lines, spec, lines[i : i + PART], header, context, storage)
                 for i in range(0, len(lines), PART)
             )
         for job in jobs:
@@ -81,8 +96,88 @@ def ceiling(folder: Path, workers: int = 2) -> tuple[int, float]:
     return rows, time.perf_counter() - started
 
 
+class Descendants:
+    """CPU seconds used by this process's descendants, read from /proc while they run: the
+    fork server and the resource tracker (its children, ``servers``) and the validating
+    workers forked by the server (``workers``). They are not this process's own waited-for
+    children, so ``RUSAGE_CHILDREN`` never sees them. Polled every 200 ms and the last
+    reading kept, so at most a worker's last 200 ms are missed (it is idle then, waiting on
+    the last commit). The polling thread's own CPU is reported (``own``) so that it can be
+    taken off the main process's."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[int, tuple[int, float]] = {}  # pid -> (depth, seconds)
+        self.tick = os.sysconf("SC_CLK_TCK")
+        self.done = threading.Event()
+        self.own = 0.0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def __enter__(self) -> Descendants:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.done.set()
+        self.thread.join()
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            self.poll()
+        self.poll()
+        self.own = time.thread_time()
+
+    def poll(self) -> None:
+        pending = [(os.getpid(), 0)]
+        while pending:
+            pid, depth = pending.pop()
+            try:
+                children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                pending.append((child, depth + 1))
+                try:
+                    fields = Path(f"/proc/{child}/stat").read_bytes().rsplit(b")", 1)[1].split()
+                except OSError:
+                    continue
+                self.cpu[child] = (depth + 1, (int(fields[11]) + int(fields[12])) / self.tick)
+
+    @property
+    def servers(self) -> float:
+        return sum(seconds for depth, seconds in self.cpu.values() if depth == 1)
+
+    @property
+    def workers(self) -> float:
+        return sum(seconds for depth, seconds in self.cpu.values() if depth > 1)
+
+
+def _backend_pid() -> int | None:
+    """The PostgreSQL server process serving this process's connection (None on SQLite)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def _cpu_of(pid: int | None) -> float:
+    """CPU seconds of a process on this machine (0 when there is none, or it cannot be read)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def end_to_end(folder: Path) -> dict[str, float]:
-    """Run in a child process with DATABASE_URL set (or not): ingest into a fresh database."""
+    """Run in a child process with DATABASE_URL set (or not): ingest into a fresh database.
+
+    Besides wall time it reports CPU: the main (writing) process's own, the validating
+    workers', and the fork server's (mostly its one-off import of the models)."""
     import django
 
     django.setup()
@@ -91,11 +186,25 @@ def end_to_end(folder: Path) -> dict[str, float]:
     from joinedup.record.ingest import ingest_folder
 
     call_command("migrate", verbosity=0)
+    backend = _backend_pid()
+    db_cpu = _cpu_of(backend)
     started = time.perf_counter()
-    reports = ingest_folder(folder, workers=2)
+    cpu = time.process_time()
+    with Descendants() as others:
+        reports = ingest_folder(folder, workers=2)
+    main_cpu = time.process_time() - cpu - others.own
+    db_cpu = _cpu_of(backend) - db_cpu
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"rows": sum(r.rows_in for r in reports), "seconds": seconds, "peak_mb": peak_mb}
+    return {
+        "rows": sum(r.rows_in for r in reports),
+        "seconds": seconds,
+        "peak_mb": peak_mb,
+        "main_cpu": main_cpu,
+        "workers_cpu": others.workers,
+        "server_cpu": others.servers,
+        "db_cpu": db_cpu,
+    }
 
 
 def run_engine(folder: Path, engine: str) -> dict[str, float]:
@@ -135,7 +244,8 @@ def main() -> None:
         return
     print(
         "| people | rows | ceiling rows/s | engine | seconds | rows/s | of ceiling | peak MB "
-        "| load |\n|---:|---:|---:|---|---:|---:|---:|---:|---:|"
+        "| CPU µs/row main | workers | server | total | PostgreSQL | load |\n"
+        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     )
     for people in args.people:
         folder = borough(people)
@@ -144,10 +254,16 @@ def main() -> None:
         for engine in args.engines:
             got = run_engine(folder, engine)
             rate = got["rows"] / got["seconds"]
+            main_us = got["main_cpu"] / got["rows"] * 1e6
+            workers_us = got["workers_cpu"] / got["rows"] * 1e6
+            server_us = got["server_cpu"] / got["rows"] * 1e6
+            db_us = got["db_cpu"] / got["rows"] * 1e6
             print(
                 f"| {people:,} | {int(got['rows']):,} | {limit:,.0f} | {engine} | "
                 f"{got['seconds']:.1f} | {rate:,.0f} | {rate / limit:.0%} | "
-                f"{got['peak_mb']:,.0f} | {os.getloadavg()[0]:.1f} |",
+                f"{got['peak_mb']:,.0f} | {main_us:.0f} | {workers_us:.0f} | {server_us:.0f} | "
+                f"{main_us + workers_us + server_us:.0f} | {db_us:.0f} | "
+                f"{os.getloadavg()[0]:.1f} |",
                 flush=True,
             )
 

@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import tzinfo
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, models
@@ -107,6 +108,13 @@ def upsert(
     )
 
 
+def adapt_row(model: type[models.Model], names: Sequence[str], values: Sequence[Any]) -> list[Any]:
+    """One row's values (in the order of ``names``, field attnames) in the form the
+    database stores, by the same adapters ``upsert_values`` applies."""
+    adapt = [_adapter(_field(model, n)) for n in names]
+    return _values([values], adapt)[0]
+
+
 def upsert_values(
     model: type[models.Model],
     names: Sequence[str],
@@ -115,13 +123,18 @@ def upsert_values(
     unique: Sequence[str],
     update: Sequence[str],
     batch_size: int = 2000,
+    adapted: bool = False,
 ) -> None:
     """``upsert`` for rows already laid out as values in the order of ``names`` (field
-    attnames): the ingester builds them so, and skips a dict per row."""
+    attnames): the ingester builds them so, and skips a dict per row. With ``adapted``
+    the values are already in the form the database stores (as ``adapt_row`` gives them,
+    or as the ingester's workers prepare them) and are passed as they are."""
     if not rows:
         return
     fields = [_field(model, n) for n in names]
-    adapt = [_adapter(f) for f in fields]
+    adapt: list[Callable[[Any], Any] | None] = (
+        [None] * len(fields) if adapted else [_adapter(f) for f in fields]
+    )
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     updates = ", ".join(
@@ -139,7 +152,8 @@ def upsert_values(
         marks = ", ".join(["%s"] * len(fields))
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) {on_conflict}"  # noqa: S608
         for start in range(0, len(rows), batch_size):
-            cursor.executemany(sql, _values(rows[start : start + batch_size], adapt))
+            batch = rows[start : start + batch_size]
+            cursor.executemany(sql, batch if adapted else _values(batch, adapt))
 
 
 def _copy_upsert(
@@ -155,12 +169,14 @@ def _copy_upsert(
 
     One statement may not touch a row twice, so where the rows repeat a key the last one
     wins, as it would have with one statement per row."""
-    last = {tuple(row[k] for k in keys): row for row in rows}
+    key = itemgetter(*keys)
+    last = {key(row): row for row in rows}
     scratch = connection.ops.quote_name(f"_upsert_{uuid.uuid4().hex[:12]}")
     cursor.execute(f"CREATE TEMP TABLE {scratch} AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: S608
     try:
         with cursor.cursor.copy(f"COPY {scratch} ({columns}) FROM STDIN") as copy:
-            for values in _values(list(last.values()), adapt):
+            needed = any(a is not None for a in adapt)
+            for values in _values(list(last.values()), adapt) if needed else last.values():
                 copy.write_row(values)
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {scratch} {on_conflict}"  # noqa: S608

@@ -3,25 +3,34 @@
 Pure functions over plain data (no Django), so that worker processes can validate
 rows in parallel. A row either becomes a dict of typed values, or a ``RowError``
 naming the field and the reason, which the ingester keeps in quarantine.
+
+The ingester's workers go one step further (``prepare_lines``): each valid row comes back
+as the values of its database row, already in the form the database stores (datetimes and
+dates as text, the fact's detail as JSON text), so the single writing process only looks
+up the row's identity, checks for duplicates and writes.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from functools import cache
+from datetime import UTC, date, datetime, tzinfo
+from functools import cache, lru_cache
+from json.encoder import encode_basestring_ascii
 from operator import itemgetter
 from typing import Any
 
+from pydantic_core import from_json
+
 from joinedup.core import nhs_number
-from joinedup.record.feeds import FieldSpec, FileSpec
+from joinedup.record.feeds import FACT_COLUMNS, IDENTITY_FIELDS, FieldSpec, FileSpec
 
 _POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$")
 _PATH_PART = re.compile(r"([^.\[]+)((?:\[[^\]]*\])*)")
@@ -66,9 +75,13 @@ class Context:
     practices: frozenset[str]
 
 
+@lru_cache(maxsize=65536)
 def is_sctid(value: str) -> bool:
     """A SNOMED CT concept id: 6 to 18 digits, no leading zero, a concept partition
-    (00 core, 10 extension) before the check digit, and a valid Verhoeff check digit."""
+    (00 core, 10 extension) before the check digit, and a valid Verhoeff check digit.
+
+    Remembered per exact value (a feed repeats the same few thousand codes on hundreds
+    of thousands of rows; the answer for a string never changes)."""
     if not (6 <= len(value) <= 18 and value.isascii() and value.isdigit()) or value[0] == "0":
         return False
     if value[-3:-1] not in {"00", "10"}:
@@ -97,9 +110,52 @@ def _steps(path: str) -> tuple[tuple[str, tuple[int | tuple[str, str], ...]], ..
 
 def fhir_path(resource: Any, path: str) -> Any:
     """Follow ``a.b[0].c[system=URL].d`` into a parsed FHIR resource; None where absent."""
-    node = resource
-    for name, picks in _steps(path):
-        node = node.get(name) if isinstance(node, dict) else None
+    return _path_getter(path)(resource)
+
+
+@cache
+def _path_getter(path: str) -> Callable[[Any], Any]:
+    """``fhir_path`` for one path, built once as a chain of lookups, one for each name
+    with its selectors: the walk every row of a file repeats, without re-reading the path."""
+    get: Callable[[Any], Any] | None = None
+    for name, picks in reversed(_steps(path)):
+        get = _path_step(name, picks, get)
+    assert get is not None, path
+    return get
+
+
+def _path_step(
+    name: str, picks: tuple[int | tuple[str, str], ...], rest: Callable[[Any], Any] | None
+) -> Callable[[Any], Any]:
+    """One name of a path with its selectors, then the rest of the path. The two common
+    shapes (a name alone; a name and one index) get their own step."""
+    if not picks:
+
+        def plain(node: Any) -> Any:
+            if not isinstance(node, dict):
+                return None
+            node = node.get(name)
+            return node if node is None or rest is None else rest(node)
+
+        return plain
+    if len(picks) == 1 and isinstance(picks[0], int):
+        index = picks[0]
+
+        def indexed(node: Any) -> Any:
+            if not isinstance(node, dict):
+                return None
+            node = node.get(name)
+            if not isinstance(node, list) or index >= len(node):
+                return None
+            node = node[index]
+            return node if node is None or rest is None else rest(node)
+
+        return indexed
+
+    def step(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(name)
         for pick in picks:
             if not isinstance(node, list):
                 return None
@@ -108,17 +164,22 @@ def fhir_path(resource: Any, path: str) -> Any:
             else:
                 key, wanted = pick
                 node = next((n for n in node if isinstance(n, dict) and n.get(key) == wanted), None)
-        if node is None:
-            return None
-    return node
+        return node if node is None or rest is None else rest(node)
+
+    return step
 
 
+# Dates and times repeat across a file's rows (the same days, the same appointment slots),
+# and parsing one with ``strptime`` costs several microseconds, so each parse is remembered
+# for its exact text and format (a failed parse is not remembered: it raises every time).
+@lru_cache(maxsize=65536)
 def _parse_date(text: str, fmt: str | None) -> date:
     if fmt:
         return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a date has no zone
     return date.fromisoformat(text[:10])
 
 
+@lru_cache(maxsize=65536)
 def _parse_datetime(text: str, fmt: str | None) -> datetime:
     if fmt:
         parsed = datetime.strptime(text, fmt)  # noqa: DTZ007 - local times, zoned below
@@ -217,14 +278,27 @@ def _csv_values(line: str, expected: int) -> list[str]:
 
 def parse_ndjson_line(line: str, spec: FileSpec) -> dict[str, Any]:
     """One FHIR resource, parsed and validated with the R4B models (which accept R4)."""
-    try:
-        resource = json.loads(line)
-    except json.JSONDecodeError:
-        raise RowError("line", "not valid JSON (truncated?)") from None
+    resource = _json_loads(line)
     if not isinstance(resource, dict) or resource.get("resourceType") != spec.resource:
         raise RowError("resourceType", f"expected a {spec.resource} resource")
     _validate_fhir(resource, spec.resource or "")
     return resource
+
+
+def _json_loads(line: str) -> Any:
+    """What ``json.loads`` gives, read by pydantic-core's parser (about twice as fast on
+    a FHIR resource). It reads numbers exactly as ``json.loads`` does (big integers stay
+    integers, NaN and Infinity are read), and where it refuses a line (a lone surrogate
+    escape, nesting deeper than it allows) the standard parser decides, so the lines
+    accepted and the values read are those of ``json.loads``."""
+    try:
+        return from_json(line)
+    except ValueError:
+        pass
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        raise RowError("line", "not valid JSON (truncated?)") from None
 
 
 def _validate_fhir(resource: dict[str, Any], resource_type: str) -> None:
@@ -287,8 +361,7 @@ class _Reader:
             if len(steps) == 1 and not steps[0][1]:
                 name = steps[0][0]
                 return lambda source: source.get(name)
-            path = field.source
-            return lambda source: fhir_path(source, path)
+            return _path_getter(field.source)
         assert self.header is not None
         if field.source not in self.header:
 
@@ -377,3 +450,184 @@ def validate_lines(
         except RowError as error:
             out.append(error)
     return out
+
+
+# What the workers hand back for the database: the columns of each row that the feed
+# decides, in these orders. The writer puts its own columns (identity, delivery, received
+# time) in front. Identity and fact columns a feed does not give are written blank.
+IDENTITY_COLUMNS = ("source", "source_id", *sorted(IDENTITY_FIELDS))
+FACT_VALUE_COLUMNS = ("source", "record_id", "kind", "code_system", "detail", *sorted(FACT_COLUMNS))
+_NULLABLE = frozenset({"date_of_birth", "date_of_death", "occurred_at", "ended_at", "value"})
+
+# One valid line, prepared: its record id, the record id of its identity (facts), its
+# database values (IDENTITY_COLUMNS or FACT_VALUE_COLUMNS) and, for an identity file whose
+# rows are also facts (deaths), the fact's values.
+Prepared = tuple[str, str | None, tuple[Any, ...], tuple[Any, ...] | None]
+
+
+@dataclass(frozen=True)
+class Storage:
+    """How the database stores what the workers hand back, so that they can hand it back
+    in that form: exactly what Django's adapters would write.
+
+    ``zone`` is SQLite's: an aware datetime is written as naive text in that zone (what
+    ``adapt_datetimefield_value`` does); None means PostgreSQL, where the text keeps its
+    UTC offset and the server reads the same instant. ``dates`` and ``datetimes`` name the
+    columns of those types (from the models); a date is written as ISO text."""
+
+    zone: tzinfo | None
+    dates: frozenset[str]
+    datetimes: frozenset[str]
+
+
+def _datetime_text(zone: tzinfo | None) -> Callable[[Any], str]:
+    if zone is None:
+        return str
+
+    def text(value: Any) -> str:
+        if value.tzinfo is zone:  # already in the zone: only the offset goes
+            return str(value.replace(tzinfo=None))
+        if value.utcoffset() is not None:  # aware (Django's is_aware)
+            value = value.astimezone(zone).replace(tzinfo=None)
+        return str(value)
+
+    return text
+
+
+def json_text(value: Any) -> str:
+    """One JSON value as ``json.dumps`` writes it (the text Django stores for a JSONField
+    on SQLite), written directly for the types a field converts to."""
+    kind = type(value)
+    if kind is str:
+        return encode_basestring_ascii(value)
+    if kind is float:
+        if math.isfinite(value):
+            return float.__repr__(value)
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if kind is int:
+        return int.__repr__(value)
+    return json.dumps(value)
+
+
+def json_object(items: Iterable[tuple[str, Any]]) -> str:
+    """A JSON object of (key, value) pairs, byte for byte as ``json.dumps`` of the dict."""
+    return "{" + ", ".join(f"{encode_basestring_ascii(k)}: {json_text(v)}" for k, v in items) + "}"
+
+
+class _Columns:
+    """Some of a row's database columns, in order: a blank where the feed gives nothing
+    (None, "", or "unknown" for sex), the rest from the row, adapted for the database."""
+
+    def __init__(
+        self,
+        fields: Sequence[FieldSpec],
+        columns: Sequence[str],
+        adapt: dict[str, Callable[[Any], Any]],
+    ) -> None:
+        given = {f.name for f in fields}
+        self.blanks = [_blank(name) for name in columns]
+        self.given = [(i, name, adapt.get(name)) for i, name in enumerate(columns) if name in given]
+
+    def of(self, row: dict[str, Any]) -> list[Any]:
+        out = self.blanks.copy()
+        for i, name, adapt in self.given:
+            value = row[name]
+            if value is not None:
+                out[i] = value if adapt is None else adapt(value)
+        return out
+
+
+def _blank(name: str) -> Any:
+    if name in _NULLABLE:
+        return None
+    return "unknown" if name == "sex" else ""
+
+
+class _Layout:
+    """Where each column of a file's database rows comes from, worked out once a file."""
+
+    def __init__(self, spec: FileSpec, storage: Storage) -> None:
+        datetime_text = _datetime_text(storage.zone)
+        self.adapt: dict[str, Callable[[Any], Any]] = {
+            **dict.fromkeys(storage.dates, str),
+            **dict.fromkeys(storage.datetimes, datetime_text),
+        }
+        self.feed = spec.feed
+        self.identity: _Columns | None = None
+        self.facts: _Facts | None = None
+        if spec.role == "identity":
+            self.identity = _Columns(spec.fields, IDENTITY_COLUMNS[2:], self.adapt)
+            if spec.fact_kind:
+                self.facts = _Facts(spec, spec.fact_kind, spec.fact_fields, self.adapt)
+        else:
+            self.facts = _Facts(spec, spec.kind or "", spec.fields, self.adapt)
+
+    def prepared(self, row: dict[str, Any]) -> Prepared:
+        key = row["id"]
+        facts = self.facts
+        if self.identity is None:
+            assert facts is not None
+            return (key, row["person"], facts.values(key, row), None)
+        values = (self.feed, key, *self.identity.of(row))
+        return (key, None, values, facts.values(key, row) if facts else None)
+
+
+class _Facts:
+    """A file's fact rows: the fact columns the feed gives (``FACT_VALUE_COLUMNS``), and
+    every other field of the feed in the detail, as JSON text."""
+
+    def __init__(
+        self,
+        spec: FileSpec,
+        kind: str,
+        fields: Sequence[FieldSpec],
+        adapt: dict[str, Callable[[Any], Any]],
+    ) -> None:
+        self.feed = spec.feed
+        self.kind = kind
+        self.code_system = spec.code_system
+        self.columns = _Columns(fields, FACT_VALUE_COLUMNS[5:], adapt)
+        self.detail = [
+            (f.name, encode_basestring_ascii(f.name)) for f in fields if f.name not in FACT_COLUMNS
+        ]
+        self.has_code = any(f.name == "code" for f in fields)
+
+    def values(self, key: str, row: dict[str, Any]) -> tuple[Any, ...]:
+        items = []
+        for name, encoded in self.detail:
+            value = row[name]
+            if value is None:
+                continue
+            if type(value) is not str and hasattr(value, "isoformat"):  # a date or datetime
+                value = value.isoformat()
+            items.append(f"{encoded}: {json_text(value)}")
+        code_system = self.code_system if self.has_code and row["code"] else ""
+        detail = "{" + ", ".join(items) + "}"
+        return (self.feed, key, self.kind, code_system, detail, *self.columns.of(row))
+
+
+def line_text(raw: bytes) -> str | None:
+    """A line as read (without its newline) as text: a trailing carriage return dropped,
+    and None when the bytes are not UTF-8."""
+    try:
+        return raw.rstrip(b"\r").decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def prepare_lines(
+    spec: FileSpec,
+    raws: list[bytes],
+    header: list[str] | None,
+    context: Context,
+    storage: Storage,
+) -> list[Prepared | RowError]:
+    """Each line's database values (see ``Prepared``) or its error (in worker processes):
+    every line is decoded (``line_text``) and validated exactly as ``validate_lines``
+    validates it."""
+    layout = _Layout(spec, storage)
+    texts = [line_text(raw) for raw in raws]
+    return [
+        row if isinstance(row, RowError) else layout.prepared(row)
+        for row in validate_lines(spec, texts, header, context)
+    ]

@@ -9,7 +9,10 @@ The rules this module keeps:
 - every fact carries its provenance: feed, source record id, delivery, received time.
 Validation is the costly step (FHIR above all), so chunks are validated in worker
 processes, the next chunk (or the next file's first) while the main process writes the
-last. docs/ingestion.md "Speed" says where the time goes.
+last. The workers also decode the lines and hand back each valid row as the values the
+database stores (``fields.prepare_lines``), so the one writing process only checks for
+duplicates and unknown patients and writes (ADR 25). docs/ingestion.md "Speed" says
+where the time goes.
 """
 
 from __future__ import annotations
@@ -17,28 +20,36 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from joinedup.core.audit import audit_record
-from joinedup.core.bulk import upsert_values
+from joinedup.core.bulk import adapt_row, upsert_values
 from joinedup.core.models import AuditAction, Organisation, OrganisationKind
 from joinedup.core.reference import organisations_sync
+from joinedup.errors import ConfigurationError
 from joinedup.people.models import LinkMethod, SourceIdentity
-from joinedup.record.feeds import FACT_COLUMNS, IDENTITY_FIELDS, FieldSpec, FileSpec, load_feeds
+from joinedup.record.feeds import FileSpec, load_feeds
 from joinedup.record.fields import (
+    FACT_VALUE_COLUMNS,
+    IDENTITY_COLUMNS,
     Context,
+    Prepared,
     RowError,
+    Storage,
     csv_header,
     end_with,
     fhir_modules,
+    line_text,
+    prepare_lines,
     raw_text,
     validate_lines,
 )
@@ -90,10 +101,18 @@ class FileReport:
 
 
 @dataclass
-class _Line:
-    number: int  # 1-based line in the file
-    text: str | None  # None when the bytes are not UTF-8
-    raw: bytes
+class _Lines:
+    """A file's non-blank lines: each one's 1-based number in the file and its bytes as read.
+    The workers decode them, so the writing process never decodes a line it accepts."""
+
+    numbers: list[int]
+    raws: list[bytes]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __getitem__(self, part: slice) -> _Lines:
+        return _Lines(self.numbers[part], self.raws[part])
 
 
 def ingest_folder(
@@ -112,15 +131,61 @@ def ingest_folder(
     )
     specs = [s for feed in load_feeds().values() for s in feed.files if (folder / s.path).exists()]
     ordered = sorted(specs, key=lambda s: (s.feed, s.role != "identity"))
-    if workers <= 1:
-        return _ingest_files(folder, ordered, context, None, progress, chunk_size)
-    with ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=_workers_context(ordered),
-        initializer=end_with,
-        initargs=(os.getpid(),),
-    ) as pool:
-        return _ingest_files(folder, ordered, context, pool, progress, chunk_size)
+    storage = _storage()
+    with _writer_cache():
+        if workers <= 1:
+            return _ingest_files(folder, ordered, context, storage, None, progress, chunk_size)
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_workers_context(ordered),
+            initializer=end_with,
+            initargs=(os.getpid(),),
+        ) as pool:
+            return _ingest_files(folder, ordered, context, storage, pool, progress, chunk_size)
+
+
+_INGEST_CACHE_KIB = 65536
+
+
+@contextmanager
+def _writer_cache() -> Iterator[None]:
+    """On SQLite, a 64 MiB page cache for the connection while it ingests (the default is
+    2 MiB): the fact table's indexes outgrow the default at a few thousand people, and every
+    insert then reads index pages back from the operating system (about 2 µs a row, 10%
+    of the writer's work). Only the cache changes: journal and sync stay as configured
+    (WAL, synchronous=NORMAL), which is what makes a killed ingester resumable."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = -{_INGEST_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {before}")
+
+
+def _storage() -> Storage:
+    """How this database stores dates and datetimes, for the workers to hand rows back in
+    that form (``fields.Storage``), the column types read from the models."""
+    zone = None
+    if connection.vendor == "sqlite":
+        zone = connection.timezone
+        if zone is None:  # only without USE_TZ, which joinedup never runs with
+            raise ConfigurationError("ingestion needs USE_TZ = True", where="settings")
+    columns = [*SourceIdentity._meta.concrete_fields, *Fact._meta.concrete_fields]
+    return Storage(
+        zone=zone,
+        dates=frozenset(
+            f.attname
+            for f in columns
+            if isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField)
+        ),
+        datetimes=frozenset(f.attname for f in columns if isinstance(f, models.DateTimeField)),
+    )
 
 
 def _workers_context(specs: list[FileSpec]) -> multiprocessing.context.BaseContext:
@@ -136,6 +201,7 @@ def _ingest_files(
     folder: Path,
     specs: list[FileSpec],
     context: Context,
+    storage: Storage,
     pool: Executor | None,
     progress: Progress | None,
     chunk_size: int,
@@ -143,7 +209,7 @@ def _ingest_files(
     """The files in order; as soon as one file's last chunk is handed to the workers, the
     next file is opened and its first chunk handed to them too, so the workers do not
     wait while the main process writes a file's last chunk and reads the next file."""
-    runs = [_FileRun(folder, spec, context, pool, chunk_size) for spec in specs]
+    runs = [_FileRun(folder, spec, context, storage, pool, chunk_size) for spec in specs]
     if runs:
         runs[0].open()
     return [
@@ -162,22 +228,24 @@ class _FileRun:
         folder: Path,
         spec: FileSpec,
         context: Context,
+        storage: Storage,
         pool: Executor | None,
         chunk_size: int,
     ) -> None:
         self.folder = folder
         self.spec = spec
         self.context = context
+        self.storage = storage
         self.pool = pool
         self.chunk_size = chunk_size
         self.failure: Exception | None = None
         self.delivery: Delivery | None = None
         self.created = False
-        self.lines: list[_Line] = []
+        self.lines = _Lines([], [])
         self.header: list[str] | None = None
         self.start = 0
         self.seen: dict[str, int] = {}
-        self.pending: Callable[[], list[dict[str, Any] | RowError]] = list
+        self.pending: Callable[[], list[Prepared | RowError]] = list
 
     def open(self) -> None:
         try:
@@ -202,18 +270,19 @@ class _FileRun:
             return
         lines = _lines(data)
         if spec.format == "csv":
-            if not lines or lines[0].text is None:
+            first = line_text(lines.raws[0]) if lines else None
+            if first is None:
                 raise RowError("header", f"{spec.path} has no readable header")
-            self.header = csv_header(lines[0].text)
+            self.header = csv_header(first)
             lines = lines[1:]
         self.lines = lines
         self.start = self.delivery.next_line
         self.seen = _ids_before(spec, lines[: self.start], self.header, self.context)
         self.pending = self._validate(self.start)
 
-    def _validate(self, offset: int) -> Callable[[], list[dict[str, Any] | RowError]]:
+    def _validate(self, offset: int) -> Callable[[], list[Prepared | RowError]]:
         chunk = self.lines[offset : offset + self.chunk_size]
-        return _validate(self.spec, chunk, self.header, self.context, self.pool)
+        return _validate(self.spec, chunk, self.header, self.context, self.storage, self.pool)
 
     def finish(self, progress: Progress | None, then: Callable[[], None] | None) -> FileReport:
         if self.failure is not None:
@@ -241,7 +310,7 @@ class _FileRun:
             _commit(delivery, spec, chunk, results, self.seen, identities, offset + len(chunk))
             if progress:
                 progress(f"{spec.feed}: {spec.path}", offset + len(chunk), total)
-        self.lines = []
+        self.lines = _Lines([], [])
         delivery.status = DeliveryStatus.COMPLETE
         delivery.finished_at = timezone.now()
         delivery.save(update_fields=["status", "finished_at"])
@@ -266,52 +335,47 @@ def _report(delivery: Delivery, status: str) -> FileReport:
     )
 
 
-def _lines(data: bytes) -> list[_Line]:
-    """Non-blank lines with their numbers; a line that is not UTF-8 keeps its bytes only."""
-    out = []
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        raw = line.rstrip(b"\r")
-        if not raw.strip():
-            continue
-        try:
-            text: str | None = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = None
-        out.append(_Line(number, text, raw))
-    return out
+def _lines(data: bytes) -> _Lines:
+    """The non-blank lines with their numbers."""
+    parts = data.split(b"\n")
+    numbers = [number for number, part in enumerate(parts, start=1) if part.strip()]
+    return _Lines(numbers, [parts[number - 1] for number in numbers])
 
 
 def _validate(
     spec: FileSpec,
-    chunk: list[_Line],
+    chunk: _Lines,
     header: list[str] | None,
     context: Context,
+    storage: Storage,
     pool: Executor | None,
-) -> Callable[[], list[dict[str, Any] | RowError]]:
-    """Start validating a chunk; the returned call gives its results, in line order."""
-    texts = [line.text for line in chunk]
+) -> Callable[[], list[Prepared | RowError]]:
+    """Start validating a chunk; the returned call gives its results, in line order: each
+    line's database values, prepared by the worker (``fields.prepare_lines``), or its error."""
+    raws = chunk.raws
     if pool is None:
-        results = validate_lines(spec, texts, header, context)
+        results = prepare_lines(spec, raws, header, context, storage)
         return lambda: results
-    parts = [texts[i : i + _PART] for i in range(0, len(texts), _PART)]
-    futures = [pool.submit(validate_lines, spec, part, header, context) for part in parts]
+    parts = [raws[i : i + _PART] for i in range(0, len(raws), _PART)]
+    futures = [pool.submit(prepare_lines, spec, part, header, context, storage) for part in parts]
 
-    def collect() -> list[dict[str, Any] | RowError]:
+    def collect() -> list[Prepared | RowError]:
         return [result for future in futures for result in future.result()]
 
     return collect
 
 
 def _ids_before(
-    spec: FileSpec, done: list[_Line], header: list[str] | None, context: Context
+    spec: FileSpec, done: _Lines, header: list[str] | None, context: Context
 ) -> dict[str, int]:
     """Record ids of the lines a previous run committed, so duplicates are still caught."""
     seen: dict[str, int] = {}
-    for line, result in zip(
-        done, validate_lines(spec, [d.text for d in done], header, context), strict=True
+    texts = [line_text(raw) for raw in done.raws]
+    for number, result in zip(
+        done.numbers, validate_lines(spec, texts, header, context), strict=True
     ):
         if isinstance(result, dict) and result["id"] not in seen:
-            seen[result["id"]] = line.number
+            seen[result["id"]] = number
     return seen
 
 
@@ -324,45 +388,46 @@ def _identity_ids(feed: str) -> dict[str, int]:
 def _commit(
     delivery: Delivery,
     spec: FileSpec,
-    chunk: list[_Line],
-    results: list[dict[str, Any] | RowError],
+    chunk: _Lines,
+    results: list[Prepared | RowError],
     seen: dict[str, int],
     identities: dict[str, int],
     next_line: int,
 ) -> None:
+    """One chunk in one transaction with the file's resume point: the rows that passed
+    validation and are neither a duplicate nor about an unknown patient are written; every
+    other line is kept in quarantine with its reason."""
     now = timezone.now()
-    accepted: list[dict[str, Any]] = []
+    accepted: list[Prepared] = []
     rejected: list[QuarantinedRow] = []
-    for line, result in zip(chunk, results, strict=True):
-        error = result if isinstance(result, RowError) else _check(spec, result, seen, identities)
-        if error is None:
-            assert isinstance(result, dict)
-            seen[result["id"]] = line.number
-            accepted.append(result)
+    facts = spec.role == "fact"
+    for number, raw, result in zip(chunk.numbers, chunk.raws, results, strict=True):
+        if isinstance(result, RowError):
+            error = result
+        elif result[0] in seen:
+            key = result[0]
+            error = RowError(spec.id.name, f"duplicate of line {seen[key]} ({key})")
+        elif facts and result[1] not in identities:
+            error = RowError("person", f"no {spec.feed} patient has id {result[1]!r}")
         else:
-            rejected.append(
-                QuarantinedRow(
-                    delivery=delivery,
-                    line=line.number,
-                    field=error.field[:100],
-                    reason=error.reason[:300],
-                    raw=raw_text(line.raw.decode("utf-8", "replace")),
-                )
+            seen[result[0]] = number
+            accepted.append(result)
+            continue
+        rejected.append(
+            QuarantinedRow(
+                delivery=delivery,
+                line=number,
+                field=error.field[:100],
+                reason=error.reason[:300],
+                raw=raw_text(raw.rstrip(b"\r").decode("utf-8", "replace")),
             )
+        )
     with transaction.atomic():
         if spec.role == "identity":
             _save_identities(spec, accepted, delivery, now, identities)
         else:
-            _save_facts(
-                spec,
-                spec.kind or "",
-                accepted,
-                spec.fields,
-                delivery,
-                now,
-                identities,
-                "person",
-            )
+            # A fact is accepted only when its patient is known, so its key is not None.
+            _save_facts([(cast(str, p[1]), p[2]) for p in accepted], delivery, now, identities)
         QuarantinedRow.objects.bulk_create(rejected, batch_size=1000)
         delivery.rows_in += len(chunk)
         delivery.accepted += len(accepted)
@@ -371,71 +436,7 @@ def _commit(
         delivery.save(update_fields=["rows_in", "accepted", "quarantined", "next_line"])
 
 
-def _check(
-    spec: FileSpec, row: dict[str, Any], seen: dict[str, int], identities: dict[str, int]
-) -> RowError | None:
-    if row["id"] in seen:
-        return RowError(spec.id.name, f"duplicate of line {seen[row['id']]} ({row['id']})")
-    if spec.role == "fact" and row["person"] not in identities:
-        return RowError("person", f"no {spec.feed} patient has id {row['person']!r}")
-    return None
-
-
-def _save_identities(
-    spec: FileSpec,
-    rows: list[dict[str, Any]],
-    delivery: Delivery,
-    now: datetime,
-    identities: dict[str, int],
-) -> None:
-    if not rows:
-        return
-    given = {f.name for f in spec.fields}
-    plan = [(name, name in given, _blank(name)) for name in _IDENTITY_ORDER]
-    upsert_values(
-        SourceIdentity,
-        [*_IDENTITY_FIXED, *_IDENTITY_ORDER],
-        [
-            [
-                spec.feed,
-                row["id"],
-                delivery.pk,
-                now,
-                None,
-                LinkMethod.UNLINKED,
-                None,
-                [],
-                *[
-                    row[name] if has and row[name] is not None else blank
-                    for name, has, blank in plan
-                ],
-            ]
-            for row in rows
-        ],
-        unique=["source", "source_id"],
-        update=_IDENTITY_UPDATES,
-    )
-    identities.update(
-        SourceIdentity.objects.for_system(_SCOPE)
-        .filter(source=spec.feed, source_id__in=[r["id"] for r in rows])
-        .values_list("source_id", "id")
-    )
-    if spec.fact_kind:
-        _save_facts(
-            spec,
-            spec.fact_kind,
-            rows,
-            spec.fact_fields,
-            delivery,
-            now,
-            identities,
-            "id",
-        )
-
-
 _IDENTITY_FIXED = [
-    "source",
-    "source_id",
     "delivery_id",
     "received_at",
     "person_id",
@@ -443,73 +444,61 @@ _IDENTITY_FIXED = [
     "link_probability",
     "link_explanation",
 ]
-_IDENTITY_ORDER = sorted(IDENTITY_FIELDS)
-_FACT_FIXED = [
-    "identity_id",
-    "source",
-    "record_id",
-    "kind",
-    "code_system",
-    "detail",
-    "delivery_id",
-    "received_at",
-]
-_FACT_ORDER = sorted(FACT_COLUMNS)
+_FACT_FIXED = ["identity_id", "delivery_id", "received_at"]
 
 
-def _blank(name: str) -> Any:
-    if name in {"date_of_birth", "date_of_death"}:
-        return None
-    return "unknown" if name == "sex" else ""
-
-
-def _save_facts(
+def _save_identities(
     spec: FileSpec,
-    kind: str,
-    rows: list[dict[str, Any]],
-    fields: tuple[FieldSpec, ...],
+    rows: list[Prepared],
     delivery: Delivery,
     now: datetime,
     identities: dict[str, int],
-    person: str,
 ) -> None:
-    """Facts as rows of values: the fact columns the feed gives (a blank where it gives
-    none), and every other field of the feed in the fact's detail."""
-    given = {f.name for f in fields}
-    plan = [(name, name in given, _fact_blank(name)) for name in _FACT_ORDER]
-    in_detail = [f.name for f in fields if f.name not in FACT_COLUMNS]
-    code = _FACT_ORDER.index("code")
-    out = []
-    for row in rows:
-        columns = [
-            row[name] if has and row[name] is not None else blank for name, has, blank in plan
-        ]
-        detail = {name: _plain(row[name]) for name in in_detail if row[name] is not None}
-        out.append(
-            [
-                identities[row[person]],
-                spec.feed,
-                row["id"],
-                kind,
-                spec.code_system if columns[code] else "",
-                detail,
-                delivery.pk,
-                now,
-                *columns,
-            ]
+    """Identities as the workers prepared them (``IDENTITY_COLUMNS``) behind the writer's
+    own columns: new identities start unlinked, and an update keeps the link."""
+    if not rows:
+        return
+    fixed = tuple(
+        adapt_row(
+            SourceIdentity,
+            _IDENTITY_FIXED,
+            [delivery.pk, now, None, LinkMethod.UNLINKED.value, None, []],
         )
+    )
+    upsert_values(
+        SourceIdentity,
+        [*_IDENTITY_FIXED, *IDENTITY_COLUMNS],
+        [fixed + values for _key, _person, values, _fact in rows],
+        unique=["source", "source_id"],
+        update=_IDENTITY_UPDATES,
+        adapted=True,
+    )
+    identities.update(
+        SourceIdentity.objects.for_system(_SCOPE)
+        .filter(source=spec.feed, source_id__in=[key for key, *_ in rows])
+        .values_list("source_id", "id")
+    )
+    if spec.fact_kind:
+        _save_facts([(key, fact) for key, _, _, fact in rows if fact], delivery, now, identities)
+
+
+def _save_facts(
+    rows: list[tuple[str, tuple[Any, ...]]],
+    delivery: Delivery,
+    now: datetime,
+    identities: dict[str, int],
+) -> None:
+    """Facts as the workers prepared them (``FACT_VALUE_COLUMNS``: the fact columns the
+    feed gives, a blank where it gives none, every other field in the detail), each with
+    its identity's record id, written behind its identity, delivery and received time."""
+    if not rows:
+        return
+    delivery_id, received = adapt_row(Fact, ["delivery_id", "received_at"], [delivery.pk, now])
     upsert_values(
         Fact,
-        [*_FACT_FIXED, *_FACT_ORDER],
-        out,
+        [*_FACT_FIXED, *FACT_VALUE_COLUMNS],
+        [(identities[person], delivery_id, received, *values) for person, values in rows],
         unique=["source", "kind", "record_id"],
         update=_FACT_UPDATES,
+        adapted=True,
     )
-
-
-def _fact_blank(name: str) -> Any:
-    return None if name in {"occurred_at", "ended_at", "value"} else ""
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
