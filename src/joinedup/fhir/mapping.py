@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 from typing import Any
 
 from joinedup.fhir.errors import Unprocessable
+from joinedup.record.writes import FactValues
 
 JSON = dict[str, Any]
 
@@ -694,23 +695,12 @@ _SERVER_ELEMENTS = {"resourceType", "id", "meta"}
 _META_KEPT = {"versionId", "lastUpdated", "profile", "source"}
 
 
-@dataclass(frozen=True)
-class FactFields:
-    """What one fact keeps of a written resource (``record.Fact``'s columns)."""
+@dataclass(frozen=True, kw_only=True)
+class FactFields(FactValues):
+    """What one fact keeps of a written resource (``record.Fact``'s columns; an organisation
+    only when the resource names one), and the Patient it is about."""
 
-    kind: str
     subject: str  # the Patient's logical id
-    occurred_at: datetime | None = None
-    ended_at: datetime | None = None
-    code_system: str = ""
-    code: str = ""
-    display: str = ""
-    value: float | None = None
-    value_text: str = ""
-    unit: str = ""
-    status: str = ""
-    organisation: str = ""  # an ODS code the resource names ("" when it names none)
-    detail: Mapping[str, Any] = field(default_factory=dict)
 
 
 def moment_of(value: Any, where: str) -> datetime | None:

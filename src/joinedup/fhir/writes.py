@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
@@ -53,7 +52,7 @@ def fact_create(*, ctx: Context, resource_type: str, body: JSON) -> Resource:
     received = record_writes.Received(_canonical(body), f"{resource_type}/{{id}}/_history/1")
     with transaction.atomic():
         fact = record_writes.fact_create(
-            writer=writer, person_id=person_id, values=_values(fields), received=received
+            writer=writer, person_id=person_id, values=fields, received=received
         )
         resource = _store(resource_type, fact, version=1, method="POST")
         audit_record(
@@ -104,7 +103,7 @@ def fact_update(
     )
     with transaction.atomic():
         fact = record_writes.fact_replace(
-            writer=writer, fact_id=current.pk, values=_values(fields), received=received
+            writer=writer, fact_id=current.pk, values=fields, received=received
         )
         resource = _store(resource_type, fact, version=version + 1, method="PUT")
         audit_record(
@@ -210,12 +209,6 @@ def _audit_denied(ctx: Context, resource_type: str, reason: str) -> None:
         outcome="denied",
         reason=reason,
     )
-
-
-def _values(fields: mapping.FactFields) -> record_writes.FactValues:
-    data = asdict(fields)
-    del data["subject"]
-    return record_writes.FactValues(**data)
 
 
 def _canonical(body: JSON) -> bytes:
