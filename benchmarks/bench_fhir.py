@@ -335,6 +335,12 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         started = time.perf_counter()
         data = build(args.people, args.facts)
+        if args.database_url:
+            from django.db import connection
+
+            # As after an ingest (record.ingest.refresh_statistics) or autovacuum: without
+            # statistics PostgreSQL plans the freshly loaded tables as if they were empty.
+            connection.cursor().execute("ANALYZE")
         engine = "PostgreSQL" if args.database_url else "SQLite"
         print(f"{engine}: {args.people:,} people, {data['facts']:,} facts, built in "
               f"{time.perf_counter() - started:.0f} s\n")  # fmt: skip

@@ -145,3 +145,26 @@ def test_the_bigger_page_cache_lasts_only_while_ingesting(tmp_path: Path) -> Non
     assert during
     assert set(during) == {-65536}
     assert cache_size() == before != -65536
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner statistics")
+def test_a_delivery_leaves_fresh_planner_statistics(tmp_path: Path) -> None:
+    def analysed() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT relname, analyze_count FROM pg_stat_user_tables "
+                "WHERE relname IN ('record_fact', 'people_sourceidentity')"
+            )
+            return {name: int(count) for name, count in cursor.fetchall()}
+
+    folder = _folder(tmp_path)
+    before = analysed()
+
+    ingest_folder(folder, workers=1)
+    after = analysed()
+    ingest_folder(folder, workers=1)  # the same delivery again: nothing new
+
+    assert set(after) == {"record_fact", "people_sourceidentity"}
+    assert all(after[name] > before.get(name, 0) for name in after)
+    assert analysed() == after
