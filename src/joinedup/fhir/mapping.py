@@ -7,14 +7,14 @@ here touches the database or knows about HTTP, so every mapping is unit-tested a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any
 
 from joinedup.fhir.errors import Unprocessable
+from joinedup.fhir.roundtrip import moment_of, refuse_labels, require_lossless
 from joinedup.record.writes import FactValues
 
 JSON = dict[str, Any]
@@ -690,9 +690,6 @@ WRITABLE_TYPES = (
 )
 # Column lengths of record.Fact, for refusals that name the element rather than the column.
 _LIMITS = {"system": 100, "code": 40, "display": 300, "text": 200, "unit": 40, "ods": 20}
-# The elements the server sets or checks itself: never compared with what the fact renders.
-_SERVER_ELEMENTS = {"resourceType", "id", "meta"}
-_META_KEPT = {"versionId", "lastUpdated", "profile", "source"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -701,26 +698,6 @@ class FactFields(FactValues):
     only when the resource names one), and the Patient it is about."""
 
     subject: str  # the Patient's logical id
-
-
-def moment_of(value: Any, where: str) -> datetime | None:
-    """A FHIR date or dateTime as the record keeps it: in UTC to the second, a date as
-    midnight UTC. A year or a year and month alone cannot be kept (a fact's time is a
-    point in time)."""
-    if value in (None, ""):
-        return None
-    text = str(value)
-    if len(text) < 10:
-        raise Unprocessable(
-            "the record keeps a full date (YYYY-MM-DD) or a date and time, not a year or month",
-            where=where,
-        )
-    try:
-        parsed = datetime.fromisoformat(text) if "T" in text else datetime.fromisoformat(text[:10])
-    except ValueError:
-        raise Unprocessable("not a date or date and time", where=where) from None
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).replace(microsecond=0)
 
 
 def _text(value: Any, limit: str, where: str) -> str:
@@ -977,62 +954,14 @@ def fact_fields(
             f"{', '.join(WRITABLE_TYPES)}",
             where=resource_type,
         )
-    for key in (body.get("meta") or {}).keys() - _META_KEPT:
-        raise Unprocessable(
-            "the record keeps no security labels or tags: leave them out",
-            where=f"{resource_type}.meta.{key}",
-        )
+    refuse_labels(resource_type, body)
     fields = reader(body)
     kept = FACT_MAPPINGS[resource_type](
         as_fact(fields, logical_id=logical_id, organisation=organisation)
     )
-    sent = {k: v for k, v in body.items() if k not in _SERVER_ELEMENTS}
+    sent = dict(body)
     subject = SUBJECT_ELEMENT.get(resource_type, "subject")
     if isinstance(sent.get(subject), dict):  # an absolute reference is kept as a relative one
         sent[subject] = {**sent[subject], "reference": f"Patient/{fields.subject}"}
-    lost = _first_loss(sent, kept, resource_type)
-    if lost is not None:
-        where, missing = lost
-        raise Unprocessable(
-            f"the record has no place for {where}: leave it out (docs/fhir.md lists what "
-            "a written resource may hold)"
-            if missing
-            else f"the record cannot keep {where} as sent (it would read back differently)",
-            where=where,
-        )
+    require_lossless(resource_type, sent, kept)
     return fields
-
-
-def _first_loss(sent: Any, kept: Any, where: str) -> tuple[str, bool] | None:
-    """The first element of ``sent`` that ``kept`` does not give back, and whether it is
-    missing altogether (True) or there but different (False)."""
-    if isinstance(sent, dict | list):
-        if type(kept) is not type(sent):
-            return where, False
-        if isinstance(sent, dict):
-            pairs = [(f"{where}.{k}", v, k in kept, kept.get(k)) for k, v in sent.items()]
-        else:
-            pairs = [
-                (f"{where}[{i}]", item, i < len(kept), kept[i] if i < len(kept) else None)
-                for i, item in enumerate(sent)
-            ]
-        for path, value, present, back in pairs:
-            lost = _first_loss(value, back, path) if present else (path, True)
-            if lost is not None:
-                return lost
-        return None
-    return None if _same(sent, kept) else (where, False)
-
-
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2}))?$")
-
-
-def _same(sent: Any, kept: Any) -> bool:
-    if sent == kept and type(sent) is type(kept):
-        return True
-    if isinstance(sent, int | float) and isinstance(kept, int | float):
-        return not isinstance(sent, bool) and not isinstance(kept, bool) and sent == kept
-    dates = isinstance(sent, str) and isinstance(kept, str)
-    if dates and _DATE_TIME.match(sent) and _DATE_TIME.match(kept):
-        return moment_of(sent, "") == moment_of(kept, "")
-    return False

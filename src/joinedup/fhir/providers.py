@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q, QuerySet
 
 from joinedup.core.audit import audit_record
 from joinedup.core.models import AuditAction
-from joinedup.errors import AccessDenied, NotFound
+from joinedup.errors import AccessDenied, InvalidInput, NotFound
+from joinedup.fhir import roundtrip, versions
 from joinedup.fhir import search as fs
 from joinedup.fhir.errors import NotSupported
 
@@ -167,11 +168,29 @@ def instant(moment: datetime) -> str:
     return moment.isoformat(timespec="milliseconds")
 
 
+class RowWriter(Protocol):
+    """How an app makes and changes its rows from a written resource, through its own
+    services (which check its rules and may raise its errors). The provider does the rest:
+    scopes, version checks, the loss check, versions and the audit (``ModelProvider``)."""
+
+    def create(self, ctx: Context, body: JSON) -> Any:
+        """Make and save the row ``body`` describes; return it."""
+
+    def update(self, ctx: Context, row: Any, body: JSON) -> Any:
+        """Change the caller-visible, locked ``row`` to what ``body`` says; return it."""
+
+
 class ModelProvider(Provider):
-    """A read-only provider over a scoped queryset and a pure mapping function.
+    """A provider over a scoped queryset and a pure mapping function.
 
     ``queryset(user)`` must be scoped (``visible_to``); ``exists(id_value)`` answers, for
     the audit and the right status, whether a row the user cannot see exists at all.
+
+    With a ``writer`` it also takes create and update: the app's writer makes or changes the
+    row, the row is rendered with the same ``to_fhir`` reads use and compared with what was
+    sent (``roundtrip``: anything that would not come back is refused, 422, and the write
+    rolled back), and the result is kept as a version (``versions``) and audited, in one
+    transaction. An update must name the current version in ``If-Match`` if it names one.
     """
 
     def __init__(
@@ -190,9 +209,11 @@ class ModelProvider(Provider):
         related: tuple[str, ...] = (),
         profile: str | None = None,
         documentation: str = "",
+        writer: RowWriter | None = None,
     ) -> None:
         self.resource_type = resource_type
         self.model = model
+        self.writer = writer
         self._queryset = queryset
         self.to_fhir = to_fhir
         self.last_updated_field = last_updated_field
@@ -204,6 +225,8 @@ class ModelProvider(Provider):
         self.profile = profile
         self.documentation = documentation
         self.interactions = frozenset({"read", "vread", "search-type", "history-instance"})
+        if writer is not None:
+            self.interactions = self.interactions | {"create", "update"}
         common = {"_id": fs.SearchParam("_id", "token", (id_field,), "The resource's logical id")}
         if last_updated_field:
             common["_lastUpdated"] = fs.SearchParam(
@@ -245,8 +268,23 @@ class ModelProvider(Provider):
         return pk.name if self.id_field == "pk" and pk is not None else self.id_field
 
     def render_rows(self, rows: list[Any]) -> list[Resource]:
-        """Rows as resources (override to fetch version information for a page at once)."""
+        """Rows as resources (override to fetch what rendering a page needs at once)."""
         return [self.render(row) for row in rows]
+
+    def rendered(self, rows: list[Any]) -> list[Resource]:
+        """Rows as served: rendered, at their current versions when the type is written."""
+        out = self.render_rows(rows)
+        if self.writer is None or not out:
+            return out
+        stored = versions.newest(self.resource_type, [r.logical_id for r in out])
+        for index, resource in enumerate(out):
+            version = versions.current_version(
+                stored.get(resource.logical_id), resource.last_updated
+            )
+            if version != resource.version:
+                resource.body["meta"]["versionId"] = str(version)
+                out[index] = replace(resource, version=version)
+        return out
 
     def render(self, row: Any) -> Resource:
         body = self.to_fhir(row)
@@ -263,7 +301,7 @@ class ModelProvider(Provider):
             row = next(iter(self.read_rows(ctx, value)), None)
         if row is None:
             self._refuse(ctx, value)
-        resource = self.render_rows([row])[0]
+        resource = self.rendered([row])[0]
         audit_reads(ctx, [resource], label=f"fhir.{self.resource_type}")
         return resource
 
@@ -287,12 +325,73 @@ class ModelProvider(Provider):
 
     def vread(self, ctx: Context, logical_id: str, version: int) -> Resource:
         resource = self.read(ctx, logical_id)
-        if version != resource.version:
-            raise NotFound(f"{self.resource_type}/{logical_id} has no version {version}")
-        return resource
+        if version == resource.version:
+            return resource
+        if self.writer is not None:
+            for stored in versions.history(self.resource_type, logical_id):
+                if stored.version == version:
+                    return stored
+        raise NotFound(f"{self.resource_type}/{logical_id} has no version {version}")
 
     def history(self, ctx: Context, logical_id: str) -> list[Resource]:
-        return [self.read(ctx, logical_id)]
+        current = self.read(ctx, logical_id)
+        if self.writer is None:
+            return [current]
+        older = versions.history(self.resource_type, logical_id)
+        return [current, *[r for r in older if r.version < current.version]]
+
+    # -- writing (with a writer)
+
+    def create(self, ctx: Context, body: JSON) -> Resource:
+        if self.writer is None:
+            return super().create(ctx, body)
+        ctx.grant.require(self.resource_type, "c")
+        roundtrip.refuse_labels(self.resource_type, body)
+        with transaction.atomic():
+            row = self.writer.create(ctx, body)
+            return self._written(ctx, row, body, version=1, method="POST")
+
+    def update(self, ctx: Context, logical_id: str, body: JSON, if_match: int | None) -> Resource:
+        if self.writer is None:
+            return super().update(ctx, logical_id, body, if_match)
+        ctx.grant.require(self.resource_type, "u")
+        if body.get("id") != logical_id:
+            raise InvalidInput(
+                "the resource's id must match the id in the URL", where=f"{self.resource_type}.id"
+            )
+        roundtrip.refuse_labels(self.resource_type, body)
+        with transaction.atomic():
+            current = self.read(ctx, logical_id)
+            versions.require_current(current, if_match)
+            if not versions.is_stored(current):
+                versions.store(current, method="PUT")  # what it was before this change
+            row = (
+                self.scoped(ctx)
+                .select_for_update(of=("self",))
+                .get(**{self.id_field: self._id_value(logical_id)})
+            )
+            row = self.writer.update(ctx, row, body)
+            return self._written(ctx, row, body, version=current.version + 1, method="PUT")
+
+    def _written(
+        self, ctx: Context, row: Any, body: JSON, *, version: int, method: str
+    ) -> Resource:
+        """The row as the record now reads, compared with what was sent, kept and audited."""
+        resource = self.render_rows([row])[0]
+        roundtrip.require_lossless(
+            self.resource_type, body, {k: v for k, v in resource.body.items() if k != "meta"}
+        )
+        resource.body["meta"]["versionId"] = str(version)
+        resource = replace(resource, version=version)
+        versions.store(resource, method=method)
+        audit_record(
+            actor=ctx.user,
+            action=AuditAction.CREATE if method == "POST" else AuditAction.UPDATE,
+            resource=f"fhir.{self.resource_type}",
+            person_id=resource.person_id,
+            reason=f"{self.resource_type}/{resource.logical_id} version {version}",
+        )
+        return resource
 
     def read_many(self, ctx: Context, logical_ids: Iterable[str]) -> list[Resource]:
         if not ctx.grant.allows(self.resource_type, "r"):
@@ -301,7 +400,7 @@ class ModelProvider(Provider):
         if not values:
             return []
         rows = self.scoped(ctx).filter(**{f"{self.id_field}__in": values})
-        return self.render_rows(list(rows))
+        return self.rendered(list(rows))
 
     def ordered(self, rows: QuerySet[Any], sort: list[tuple[str, bool]]) -> QuerySet[Any]:
         keys = [*sort, (self._id_path(), False)]
@@ -329,7 +428,7 @@ class ModelProvider(Provider):
         cursor = None
         if more and page:
             cursor = [_path_value(page[-1], path) for path, _ in keys]
-        return SearchPage(self.render_rows(page), total, cursor, page)
+        return SearchPage(self.rendered(page), total, cursor, page)
 
     def referenced(
         self,
@@ -357,14 +456,14 @@ class ModelProvider(Provider):
         for one in ids:
             condition |= fs.condition(spec, "", one, model=self.model, where=param)
         rows = self.ordered(self.scoped(ctx).filter(condition), [])[: fs.MAX_COUNT]
-        return self.render_rows(list(rows))
+        return self.rendered(list(rows))
 
     def compartment(self, ctx: Context, person_id: uuid.UUID) -> list[Resource]:
         """Every resource of this type in one (already opened) person's compartment."""
         if self.person_field is None or not ctx.grant.allows(self.resource_type, "r"):
             return []
         rows = self.scoped(ctx).filter(Q(**{self.person_field: person_id}))
-        return self.render_rows(list(self.ordered(rows, [])))
+        return self.rendered(list(self.ordered(rows, [])))
 
 
 def _path_value(row: Any, path: str | None) -> Any:

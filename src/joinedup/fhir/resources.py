@@ -23,7 +23,7 @@ from django.db.models.functions import Cast
 
 from joinedup.core.models import AuditEvent, Organisation
 from joinedup.errors import InvalidInput, NotFound
-from joinedup.fhir import domain, mapping
+from joinedup.fhir import domain, mapping, versions
 from joinedup.fhir import search as fs
 from joinedup.fhir import writes as fact_writes
 from joinedup.fhir.models import ResourceVersion
@@ -133,12 +133,12 @@ class PatientProvider(ModelProvider):
                 if row.stored_version is not None
             }
         else:
-            latest = stored_versions("Patient", [str(row.id) for row in rows])
+            latest = versions.newest("Patient", [str(row.id) for row in rows])
         out = []
         for row in rows:
             body = self.to_fhir(row)
             stored = latest.get(str(row.id))
-            version = current_version(stored, row.updated_at)
+            version = versions.current_version(stored, row.updated_at)
             body["meta"] = meta(version, row.updated_at, self.profile)
             out.append(Resource("Patient", str(row.id), body, version, row.updated_at, row.id))
         return out
@@ -147,14 +147,14 @@ class PatientProvider(ModelProvider):
         current = self.read(ctx, logical_id)
         if version == current.version:
             return current
-        for resource in history_of("Patient", logical_id):
+        for resource in versions.history("Patient", logical_id):
             if resource.version == version:
                 return resource
         raise NotFound(f"Patient/{logical_id} has no version {version}")
 
     def history(self, ctx: Context, logical_id: str) -> list[Resource]:
         current = self.read(ctx, logical_id)
-        older = [r for r in history_of("Patient", logical_id) if r.version < current.version]
+        older = [r for r in versions.history("Patient", logical_id) if r.version < current.version]
         return [current, *older]
 
     def create(self, ctx: Context, body: JSON) -> Resource:
@@ -166,43 +166,6 @@ class PatientProvider(ModelProvider):
         from joinedup.fhir import services
 
         return services.patient_update(ctx=ctx, logical_id=logical_id, body=body, if_match=if_match)
-
-
-def stored_versions(resource_type: str, logical_ids: list[str]) -> dict[str, tuple[int, datetime]]:
-    """The newest stored (version, lastUpdated) of each resource written through FHIR."""
-    if not logical_ids:
-        return {}
-    rows = (
-        ResourceVersion.objects.for_system(_VERSIONS)
-        .filter(resource_type=resource_type, logical_id__in=logical_ids)
-        .values_list("logical_id", "version", "last_updated")
-    )
-    out: dict[str, tuple[int, datetime]] = {}
-    for logical_id, version, last_updated in rows:
-        if logical_id not in out or version > out[logical_id][0]:
-            out[logical_id] = (version, last_updated)
-    return out
-
-
-def current_version(stored: tuple[int, datetime] | None, changed_at: datetime) -> int:
-    """The stored version, or one more when the record changed after it outside FHIR."""
-    if stored is None:
-        return 1
-    version, last_updated = stored
-    return version + 1 if changed_at > last_updated else version
-
-
-def history_of(resource_type: str, logical_id: str) -> list[Resource]:
-    """Stored versions, newest first (of a record the caller has already read)."""
-    rows = (
-        ResourceVersion.objects.for_system(_VERSIONS)
-        .filter(resource_type=resource_type, logical_id=logical_id)
-        .order_by("-version")
-    )
-    return [
-        Resource(resource_type, logical_id, row.body, row.version, row.last_updated, row.person_id)
-        for row in rows
-    ]
 
 
 # -- the record's facts
@@ -398,9 +361,9 @@ class FactProvider(ModelProvider):
         written = [str(row.pk) for row in rows if row.source == API_SOURCE]
         if not written:
             return out
-        versions = fact_writes.latest_versions(self.versioned_as, written)
+        stored = versions.newest(self.versioned_as, written)
         for index, resource in enumerate(out):
-            version = versions.get(resource.logical_id)
+            version = stored[resource.logical_id][0] if resource.logical_id in stored else None
             if version is not None and version != resource.version:
                 resource.body["meta"]["versionId"] = str(version)
                 out[index] = replace(resource, version=version)
@@ -411,7 +374,7 @@ class FactProvider(ModelProvider):
         if version == current.version:
             return current
         if self.versioned_as == self.resource_type:
-            for resource in fact_writes.stored_history(self.resource_type, logical_id):
+            for resource in versions.history(self.resource_type, logical_id):
                 if resource.version == version:
                     return resource
         raise NotFound(f"{self.resource_type}/{logical_id} has no version {version}")
@@ -420,7 +383,7 @@ class FactProvider(ModelProvider):
         current = self.read(ctx, logical_id)
         if self.versioned_as != self.resource_type:
             return [current]
-        stored = fact_writes.stored_history(self.resource_type, logical_id)
+        stored = versions.history(self.resource_type, logical_id)
         return [current, *[r for r in stored if r.version < current.version]]
 
     def create(self, ctx: Context, body: JSON) -> Resource:

@@ -21,9 +21,9 @@ from joinedup.core.audit import audit_record
 from joinedup.core.models import AuditAction, Organisation
 from joinedup.core.roles import Permission
 from joinedup.errors import AccessDenied, Conflict, InvalidInput, NotFound
-from joinedup.fhir import auth, mapping
-from joinedup.fhir.errors import PreconditionFailed, Unprocessable
-from joinedup.fhir.models import AccessToken, ApiClient, ResourceVersion
+from joinedup.fhir import auth, mapping, versions
+from joinedup.fhir.errors import Unprocessable
+from joinedup.fhir.models import AccessToken, ApiClient
 from joinedup.fhir.providers import JSON, Context, Resource
 from joinedup.fhir.validation import validate
 from joinedup.people import services as people_services
@@ -185,19 +185,11 @@ def patient_update(*, ctx: Context, logical_id: str, body: JSON, if_match: int |
         raise InvalidInput("the resource's id must match the id in the URL", where="Patient.id")
     provider = provider_for("Patient")
     current = provider.read(ctx, logical_id)
-    if if_match is not None and if_match != current.version:
-        raise PreconditionFailed(
-            f"the current version is {current.version}, not {if_match}: read it again",
-            where="If-Match",
-        )
+    versions.require_current(current, if_match)
     fields = patient_fields(body)
     person = _opened_person(ctx, current.person_id)
-    if (
-        not ResourceVersion.objects.for_system("fhir version write")
-        .filter(resource_type="Patient", logical_id=logical_id, version=current.version)
-        .exists()
-    ):
-        _store(current, method="PUT", person_id=person.id)  # what it was before this change
+    if not versions.is_stored(current):
+        versions.store(current, method="PUT")  # what it was before this change
     for name in PatientFields.__dataclass_fields__:
         setattr(person, name, getattr(fields, name))
     try:
@@ -236,27 +228,8 @@ def _record_version(person: Person, *, version: int, method: str) -> Resource:
     body = mapping.patient_to_fhir(person)
     body["meta"] = meta(version, person.updated_at, mapping.UK_CORE + "Patient")
     resource = Resource("Patient", str(person.id), body, version, person.updated_at, person.id)
-    _store(resource, method=method, person_id=person.id)
+    versions.store(resource, method=method)
     return resource
-
-
-def _store(resource: Resource, *, method: str, person_id: uuid.UUID | None) -> None:
-    try:
-        with transaction.atomic():
-            ResourceVersion.objects.create(
-                resource_type=resource.resource_type,
-                logical_id=resource.logical_id,
-                version=resource.version,
-                last_updated=resource.last_updated,
-                method=method,
-                person_id=person_id,
-                body=resource.body,
-            )
-    except IntegrityError:
-        raise PreconditionFailed(
-            "someone else changed this resource at the same moment: read it again",
-            where="If-Match",
-        ) from None
 
 
 # -- clients and tokens

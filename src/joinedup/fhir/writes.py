@@ -18,21 +18,20 @@ import json
 import uuid
 from typing import TYPE_CHECKING
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from joinedup.core.audit import audit_record
 from joinedup.core.models import AuditAction, Organisation
 from joinedup.core.roles import Permission
 from joinedup.errors import AccessDenied, InvalidInput, NotFound
-from joinedup.fhir import domain, mapping
+from joinedup.fhir import domain, mapping, versions
 from joinedup.fhir.errors import PreconditionFailed, Unprocessable
-from joinedup.fhir.models import ResourceVersion
 from joinedup.fhir.providers import JSON, Context, Resource, meta
 from joinedup.record import writes as record_writes
 from joinedup.record.models import Fact
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    pass
 
 _VERSIONS = "fhir versions of facts written through the API"
 # Where a resource names the organisation kept as the fact's organisation.
@@ -48,7 +47,7 @@ def fact_create(*, ctx: Context, resource_type: str, body: JSON) -> Resource:
     writer = _writer(ctx)
     fields = mapping.fact_fields(resource_type, body, organisation=writer.organisation)
     _check_organisation(resource_type, fields.organisation)
-    person_id = _subject(ctx, resource_type, fields.subject)
+    person_id = person_written_about(ctx, resource_type, fields.subject)
     received = record_writes.Received(_canonical(body), f"{resource_type}/{{id}}/_history/1")
     with transaction.atomic():
         fact = record_writes.fact_create(
@@ -81,7 +80,8 @@ def fact_update(
     except AccessDenied as exc:
         _audit_denied(ctx, resource_type, exc.detail)
         raise
-    version = latest_versions(resource_type, [logical_id]).get(logical_id, 1)
+    stored = versions.newest(resource_type, [logical_id]).get(logical_id)
+    version = stored[0] if stored else 1
     if if_match is not None and if_match != version:
         raise PreconditionFailed(
             f"the current version is {version}, not {if_match}: read it again", where="If-Match"
@@ -116,37 +116,6 @@ def fact_update(
     return resource
 
 
-def latest_versions(resource_type: str, logical_ids: Iterable[str]) -> dict[str, int]:
-    """The newest stored version of each of these facts written through the API (ids
-    the caller has already read; facts never written through FHIR have none)."""
-    ids = list(logical_ids)
-    if not ids:
-        return {}
-    rows = (
-        ResourceVersion.objects.for_system(_VERSIONS)
-        .filter(resource_type=resource_type, logical_id__in=ids)
-        .values_list("logical_id", "version")
-    )
-    out: dict[str, int] = {}
-    for logical_id, version in rows:
-        out[logical_id] = max(version, out.get(logical_id, 0))
-    return out
-
-
-def stored_history(resource_type: str, logical_id: str) -> list[Resource]:
-    """Every stored version of a fact written through the API, newest first (of a
-    resource the caller has already read)."""
-    rows = (
-        ResourceVersion.objects.for_system(_VERSIONS)
-        .filter(resource_type=resource_type, logical_id=logical_id)
-        .order_by("-version")
-    )
-    return [
-        Resource(resource_type, logical_id, row.body, row.version, row.last_updated, row.person_id)
-        for row in rows
-    ]
-
-
 # -- the steps
 
 
@@ -164,8 +133,9 @@ def _check_organisation(resource_type: str, code: str) -> None:
         )
 
 
-def _subject(ctx: Context, resource_type: str, logical_id: str) -> uuid.UUID:
-    """The person a write is about: one the caller may see, else refused (and audited)."""
+def person_written_about(ctx: Context, resource_type: str, logical_id: str) -> uuid.UUID:
+    """The person a write is about: one the caller may see, else refused (and audited).
+    ``logical_id`` is the Patient id the resource names (at its ``subject`` or ``patient``)."""
     element = f"{resource_type}.{mapping.SUBJECT_ELEMENT.get(resource_type, 'subject')}"
     try:
         person_id = uuid.UUID(logical_id)
@@ -223,20 +193,5 @@ def _store(resource_type: str, fact: Fact, *, version: int, method: str) -> Reso
     body["meta"] = meta(version, fact.received_at, None)
     person_id = fact.identity.person_id
     resource = Resource(resource_type, str(fact.pk), body, version, fact.received_at, person_id)
-    try:
-        with transaction.atomic():
-            ResourceVersion.objects.create(
-                resource_type=resource_type,
-                logical_id=resource.logical_id,
-                version=version,
-                last_updated=fact.received_at,
-                method=method,
-                person_id=person_id,
-                body=body,
-            )
-    except IntegrityError:
-        raise PreconditionFailed(
-            "someone else changed this resource at the same moment: read it again",
-            where="If-Match",
-        ) from None
+    versions.store(resource, method=method)
     return resource
