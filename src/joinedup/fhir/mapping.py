@@ -15,6 +15,7 @@ from typing import Any
 
 from joinedup.fhir.errors import Unprocessable
 from joinedup.fhir.roundtrip import moment_of, refuse_labels, require_lossless
+from joinedup.record.models import FactKind
 from joinedup.record.writes import FactValues
 
 JSON = dict[str, Any]
@@ -57,6 +58,28 @@ REPORT_RESULT_KEYS = tuple(f"result_{i}" for i in range(4))
 
 # Safeguarding records that are shown as a Flag (the same titles as the record's summary).
 SAFEGUARDING_TITLES = ("Child protection plan", "Child in need", "Safeguarding enquiry")
+# The facts a Flag may be: children's social care outcomes, and adult safeguarding
+# enquiries (assessments, which are Procedures too).
+FLAG_KINDS = ("child_referral", "assessment")
+# A written Flag is one of these children's social care outcomes (kept as the referral's
+# outcome); a safeguarding enquiry is an assessment and is written as a Procedure.
+FLAG_TITLES = {"Child protection plan": "child_referral", "Child in need": "child_referral"}
+
+
+def kinds_of(resource_type: str) -> tuple[str, ...]:
+    """The kinds of fact a resource type shows (its own, a second view's, or a Flag's)."""
+    if resource_type == "Flag":
+        return FLAG_KINDS
+    return FACT_TYPES.get(resource_type) or SECOND_VIEWS.get(resource_type) or ()
+
+
+def views_of(kind: str, display: str) -> tuple[str, ...]:
+    """Every resource type that shows a fact of this kind and title, its own type first:
+    a write stores a version of each, so all of them keep one version history."""
+    own = (TYPE_OF_KIND[kind],) if kind in TYPE_OF_KIND else ()
+    second = tuple(rtype for rtype, kinds in SECOND_VIEWS.items() if kind in kinds)
+    flag = ("Flag",) if kind in FLAG_KINDS and display in SAFEGUARDING_TITLES else ()
+    return own + second + flag
 
 
 def when(moment: datetime | date | None) -> str | None:
@@ -263,8 +286,27 @@ _COMPONENTS = (("systolic", "271649006", "Systolic blood pressure"),
                ("diastolic", "271650006", "Diastolic blood pressure"))  # fmt: skip
 
 
-def _quantity(value: float, unit: str) -> JSON:
-    return _compact({"value": value, "unit": unit})
+UCUM = "http://unitsofmeasure.org"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+OBSERVATION_CATEGORIES = frozenset(
+    {"social-history", "vital-signs", "imaging", "laboratory", "procedure", "survey", "exam",
+     "therapy", "activity"}
+)  # fmt: skip
+
+
+def _quantity(value: float, unit: str, ucum: str = "") -> JSON:
+    """A quantity; with its UCUM code when the record keeps one (beside the unit as shown)."""
+    system = UCUM if ucum else None
+    return _compact({"value": value, "unit": unit, "system": system, "code": ucum})
+
+
+def _observation_category(detail: Mapping[str, Any]) -> list[JSON]:
+    code = str(detail.get("category") or "")
+    if code not in OBSERVATION_CATEGORIES:
+        return []
+    coding = {"system": OBSERVATION_CATEGORY, "code": code}
+    display = str(detail.get("category_display") or "")
+    return [{"coding": [{**coding, "display": display} if display else coding]}]
 
 
 def observation_to_fhir(fact: Any) -> JSON:
@@ -282,10 +324,13 @@ def observation_to_fhir(fact: Any) -> JSON:
             "resourceType": "Observation",
             "id": str(fact.pk),
             "status": _in(fact.status, _OBSERVATION_STATUS, "unknown"),
+            "category": _observation_category(detail),
             "code": concept(fact.code_system, fact.code, fact.display),
             "subject": _subject(fact),
             "effectiveDateTime": when(fact.occurred_at),
-            "valueQuantity": _quantity(fact.value, fact.unit) if fact.value is not None else None,
+            "valueQuantity": _quantity(fact.value, fact.unit, str(detail.get("unit_code") or ""))
+            if fact.value is not None
+            else None,
             "valueString": fact.value_text if fact.value is None else None,
             "component": components,
         }
@@ -683,13 +728,20 @@ def ethnic_category_of(patient: JSON) -> str | None:
 WRITABLE_TYPES = (
     "AllergyIntolerance",
     "Condition",
+    "DiagnosticReport",
     "Encounter",
+    "EpisodeOfCare",
+    "Flag",
     "Immunization",
+    "MedicationRequest",
     "MedicationStatement",
     "Observation",
+    "Procedure",
 )
 # Column lengths of record.Fact, for refusals that name the element rather than the column.
-_LIMITS = {"system": 100, "code": 40, "display": 300, "text": 200, "unit": 40, "ods": 20}
+_LIMITS = {
+    "system": 100, "code": 40, "display": 300, "text": 200, "unit": 40, "ods": 20, "status": 40,
+}  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -794,6 +846,10 @@ def observation_fields(body: JSON) -> FactFields:
                 where=f"Observation.component[{index}]",
             )
         detail[key] = float(number)
+    detail.update(_observation_category_of(body.get("category")))
+    ucum = quantity.get("code") if quantity.get("system") == UCUM else None
+    if ucum:
+        detail["unit_code"] = _text(ucum, "unit", "Observation.valueQuantity.code")
     return FactFields(
         kind="observation",
         subject=patient_id_of(body.get("subject"), "Observation.subject"),
@@ -807,6 +863,30 @@ def observation_fields(body: JSON) -> FactFields:
         status=str(body.get("status") or ""),
         detail=detail,
     )
+
+
+def _observation_category_of(categories: Any) -> dict[str, str]:
+    """One category from HL7's observation categories, kept in the detail (anything else
+    sent is refused when the result is compared)."""
+    if not isinstance(categories, list) or not categories:
+        return {}
+    codings = categories[0].get("coding") if isinstance(categories[0], dict) else None
+    coding = codings[0] if isinstance(codings, list) and codings else {}
+    coding = coding if isinstance(coding, dict) else {}
+    code = coding.get("code")
+    if coding.get("system") != OBSERVATION_CATEGORY or code not in OBSERVATION_CATEGORIES:
+        raise Unprocessable(
+            f"the record keeps one category, coded in {OBSERVATION_CATEGORY} ("
+            + ", ".join(sorted(OBSERVATION_CATEGORIES))
+            + ")",
+            where="Observation.category[0]",
+        )
+    kept = {"category": str(code)}
+    if coding.get("display"):
+        kept["category_display"] = _text(
+            coding["display"], "display", "Observation.category[0].coding[0].display"
+        )
+    return kept
 
 
 def allergy_fields(body: JSON) -> FactFields:
@@ -909,15 +989,214 @@ def encounter_fields(body: JSON) -> FactFields:
     )
 
 
+def _label_of(kind: str) -> str:
+    return str(FactKind(kind).label)
+
+
+def assessment_fields(body: JSON) -> FactFields:
+    """A social care assessment: the record keeps no other kind of procedure, so the
+    client says so (``category.text``) rather than have a surgical procedure filed as one."""
+    label = _label_of("assessment")
+    category = body.get("category")
+    if not isinstance(category, dict) or category.get("text") != label:
+        raise Unprocessable(
+            f"the record keeps procedures that are social care assessments: give category "
+            f'{{"text": "{label}"}}',
+            where="Procedure.category",
+        )
+    system, code, display = _concept_of(body.get("code"), "Procedure.code")
+    outcome = body.get("outcome")
+    return FactFields(
+        kind="assessment",
+        subject=patient_id_of(body.get("subject"), "Procedure.subject"),
+        occurred_at=moment_of(body.get("performedDateTime"), "Procedure.performedDateTime"),
+        code_system=system,
+        code=code,
+        display=display,
+        status=_text(
+            outcome.get("text") if isinstance(outcome, dict) else None,
+            "status",
+            "Procedure.outcome.text",
+        ),
+    )
+
+
+def _is_number(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) < 18
+
+
+def _result_ids(body: JSON) -> dict[str, Any]:
+    """A report's results as detail keys holding the Observations' logical ids (turned
+    into the observations' record ids, as a feed's report keeps them, by the write)."""
+    results = body.get("result") or []
+    if len(results) > len(REPORT_RESULT_KEYS):
+        raise Unprocessable(
+            f"the record keeps at most {len(REPORT_RESULT_KEYS)} results of a report",
+            where=f"DiagnosticReport.result[{len(REPORT_RESULT_KEYS)}]",
+        )
+    detail: dict[str, Any] = {}
+    for index, (key, result) in enumerate(zip(REPORT_RESULT_KEYS, results, strict=False)):
+        text = str(result.get("reference") or "") if isinstance(result, dict) else ""
+        parts = text.rstrip("/").split("/")
+        if len(parts) < 2 or parts[-2] != "Observation" or not _is_number(parts[-1]):
+            raise Unprocessable(
+                "a result is a reference Observation/<id> to an Observation this server holds",
+                where=f"DiagnosticReport.result[{index}]",
+            )
+        detail[key] = parts[-1]
+    return detail
+
+
+def diagnostic_report_fields(body: JSON) -> FactFields:
+    system, code, display = _concept_of(body.get("code"), "DiagnosticReport.code")
+    detail = _result_ids(body)
+    categories = body.get("category") or []
+    category = _first_code(categories[0]) if categories else ""
+    if category:
+        detail["category"] = _text(category, "code", "DiagnosticReport.category[0]")
+    issued = moment_of(body.get("issued"), "DiagnosticReport.issued")
+    if issued is not None:
+        detail["issued"] = when(issued)
+    performers = body.get("performer") or []
+    return FactFields(
+        kind="diagnostic_report",
+        subject=patient_id_of(body.get("subject"), "DiagnosticReport.subject"),
+        occurred_at=moment_of(body.get("effectiveDateTime"), "DiagnosticReport.effectiveDateTime"),
+        code_system=system,
+        code=code,
+        display=display,
+        status=str(body.get("status") or ""),
+        organisation=ods_code_of(
+            performers[0] if performers else None, "DiagnosticReport.performer[0]"
+        ),
+        detail=detail,
+    )
+
+
+_EPISODE_KINDS = {_label_of(kind): kind for kind in FACT_TYPES["EpisodeOfCare"]}
+
+
+def episode_fields(body: JSON) -> FactFields:
+    """An episode: its first type names the kind of record (as reads show it), the second
+    what the episode was (the service, the setting)."""
+    types = [t if isinstance(t, dict) else {} for t in body.get("type") or []]
+    kind = _EPISODE_KINDS.get(str(types[0].get("text") or "")) if types else None
+    if kind is None:
+        raise Unprocessable(
+            "the record keeps episodes whose first type is one of "
+            + ", ".join(f'{{"text": "{label}"}}' for label in _EPISODE_KINDS),
+            where="EpisodeOfCare.type[0]",
+        )
+    period = body.get("period") or {}
+    ended = moment_of(period.get("end"), "EpisodeOfCare.period.end")
+    if body.get("status") != ("finished" if ended else "active"):
+        raise Unprocessable(
+            "the record keeps an episode as active, or as finished when its period has an end",
+            where="EpisodeOfCare.status",
+        )
+    second = types[1].get("text") if len(types) > 1 else ""
+    return FactFields(
+        kind=kind,
+        subject=patient_id_of(body.get("patient"), "EpisodeOfCare.patient"),
+        occurred_at=moment_of(period.get("start"), "EpisodeOfCare.period.start"),
+        ended_at=ended,
+        display=_text(second, "display", "EpisodeOfCare.type[1].text"),
+        organisation=ods_code_of(
+            body.get("managingOrganization"), "EpisodeOfCare.managingOrganization"
+        ),
+    )
+
+
+# A MedicationRequest's status as the medication fact keeps it (REQUEST_STATUS reversed).
+_STATUS_OF_REQUEST = {request: stored for stored, request in REQUEST_STATUS.items()}
+_STATUS_OF_REQUEST["unknown"] = "unknown"
+
+
+def medication_request_fields(body: JSON) -> FactFields:
+    """An authorisation (intent plan) is kept as the medication fact it authorises, the
+    same fact its MedicationStatement view shows (ADR 18); the record has no issues."""
+    if body.get("intent") != "plan":
+        raise Unprocessable(
+            "the record keeps a medicine's authorisation (intent plan), not orders or issues",
+            where="MedicationRequest.intent",
+        )
+    where = "MedicationRequest.medicationCodeableConcept"
+    system, code, display = _concept_of(body.get("medicationCodeableConcept"), where)
+    dispense = body.get("dispenseRequest") or {}
+    period = (dispense.get("validityPeriod") or {}) if isinstance(dispense, dict) else {}
+    start = body.get("authoredOn") or period.get("start")
+    return FactFields(
+        kind="medication",
+        subject=patient_id_of(body.get("subject"), "MedicationRequest.subject"),
+        occurred_at=moment_of(start, "MedicationRequest.authoredOn"),
+        ended_at=moment_of(
+            period.get("end"), "MedicationRequest.dispenseRequest.validityPeriod.end"
+        ),
+        code_system=system,
+        code=code,
+        display=display,
+        status=_STATUS_OF_REQUEST.get(str(body.get("status") or ""), ""),
+        organisation=ods_code_of(body.get("requester"), "MedicationRequest.requester"),
+    )
+
+
+def flag_fields(body: JSON) -> FactFields:
+    """A safeguarding flag: a children's social care outcome, current until its end."""
+    code = body.get("code")
+    title = str(code.get("text") or "") if isinstance(code, dict) else ""
+    kind = FLAG_TITLES.get(title)
+    if kind is None:
+        hint = (
+            "a safeguarding enquiry is a social care assessment: write it as a Procedure"
+            if title == "Safeguarding enquiry"
+            else "the record keeps flags whose code.text is "
+            + " or ".join(f'"{name}"' for name in FLAG_TITLES)
+        )
+        raise Unprocessable(hint, where="Flag.code.text")
+    period = body.get("period") or {}
+    ended = moment_of(period.get("end"), "Flag.period.end")
+    if body.get("status") != ("inactive" if ended else "active"):
+        raise Unprocessable(
+            "the record keeps a flag as active, or as inactive when its period has an end",
+            where="Flag.status",
+        )
+    return FactFields(
+        kind=kind,
+        subject=patient_id_of(body.get("subject"), "Flag.subject"),
+        occurred_at=moment_of(period.get("start"), "Flag.period.start"),
+        ended_at=ended,
+        display=title,
+    )
+
+
 FACT_READERS: dict[str, Callable[[JSON], FactFields]] = {
     "AllergyIntolerance": allergy_fields,
     "Condition": condition_fields,
+    "DiagnosticReport": diagnostic_report_fields,
     "Encounter": encounter_fields,
+    "EpisodeOfCare": episode_fields,
+    "Flag": flag_fields,
     "Immunization": immunisation_fields,
+    "MedicationRequest": medication_request_fields,
     "MedicationStatement": medication_fields,
     "Observation": observation_fields,
+    "Procedure": assessment_fields,
 }
-SUBJECT_ELEMENT = {"AllergyIntolerance": "patient", "Immunization": "patient"}
+SUBJECT_ELEMENT = {
+    "Task": "for",
+    "AllergyIntolerance": "patient",
+    "EpisodeOfCare": "patient",
+    "Immunization": "patient",
+}
+# The types whose resource shows the fact's organisation (and the element that does):
+# the others leave it as it was on an update (the writer's own, or what another view set).
+ORGANISATION_ELEMENT = {
+    "DiagnosticReport": "DiagnosticReport.performer[0]",
+    "Encounter": "Encounter.serviceProvider",
+    "EpisodeOfCare": "EpisodeOfCare.managingOrganization",
+    "Immunization": "Immunization.performer[0].actor",
+    "MedicationRequest": "MedicationRequest.requester",
+}
 
 
 def as_fact(fields: FactFields, *, logical_id: str | None, organisation: str) -> Any:
@@ -925,6 +1204,7 @@ def as_fact(fields: FactFields, *, logical_id: str | None, organisation: str) ->
     return SimpleNamespace(
         pk=logical_id,
         kind=fields.kind,
+        get_kind_display=lambda: _label_of(fields.kind),
         identity=SimpleNamespace(person_id=fields.subject, practice_code=""),
         source="fhir-api",
         occurred_at=fields.occurred_at,
@@ -956,8 +1236,8 @@ def fact_fields(
         )
     refuse_labels(resource_type, body)
     fields = reader(body)
-    kept = FACT_MAPPINGS[resource_type](
-        as_fact(fields, logical_id=logical_id, organisation=organisation)
+    kept = _rendered(
+        resource_type, as_fact(fields, logical_id=logical_id, organisation=organisation)
     )
     sent = dict(body)
     subject = SUBJECT_ELEMENT.get(resource_type, "subject")
@@ -965,3 +1245,14 @@ def fact_fields(
         sent[subject] = {**sent[subject], "reference": f"Patient/{fields.subject}"}
     require_lossless(resource_type, sent, kept)
     return fields
+
+
+def _rendered(resource_type: str, fact: Any) -> JSON:
+    """The resource an unsaved fact would read as. A report's results are still the
+    Observations' logical ids here, so they render as the references that were sent."""
+    if resource_type == "Flag":
+        return flag_to_fhir(fact)
+    if resource_type == "DiagnosticReport":
+        ids = report_result_ids(fact)
+        return diagnostic_report_to_fhir(fact, {i: int(i) for i in ids})
+    return FACT_MAPPINGS[resource_type](fact)

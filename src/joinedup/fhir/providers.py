@@ -13,7 +13,8 @@ A provider must never read person-level rows except through a scoped queryset
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -347,7 +348,7 @@ class ModelProvider(Provider):
             return super().create(ctx, body)
         ctx.grant.require(self.resource_type, "c")
         roundtrip.refuse_labels(self.resource_type, body)
-        with transaction.atomic():
+        with self._refusals_audited(ctx), transaction.atomic():
             row = self.writer.create(ctx, body)
             return self._written(ctx, row, body, version=1, method="POST")
 
@@ -360,7 +361,7 @@ class ModelProvider(Provider):
                 "the resource's id must match the id in the URL", where=f"{self.resource_type}.id"
             )
         roundtrip.refuse_labels(self.resource_type, body)
-        with transaction.atomic():
+        with self._refusals_audited(ctx), transaction.atomic():
             current = self.read(ctx, logical_id)
             versions.require_current(current, if_match)
             if not versions.is_stored(current):
@@ -372,6 +373,23 @@ class ModelProvider(Provider):
             )
             row = self.writer.update(ctx, row, body)
             return self._written(ctx, row, body, version=current.version + 1, method="PUT")
+
+    @contextmanager
+    def _refusals_audited(self, ctx: Context) -> Iterator[None]:
+        """A refusal of access inside the write's transaction is audited there and undone
+        with the write, so it is audited again after the rollback. Inside a Bundle the
+        Bundle's own rollback undoes this one too, and the Bundle audits it once."""
+        try:
+            yield
+        except AccessDenied as exc:
+            audit_record(
+                actor=ctx.user,
+                action=AuditAction.DENY,
+                resource=f"fhir.{self.resource_type}",
+                outcome="denied",
+                reason=f"{exc.detail} (the write was undone)"[:200],
+            )
+            raise
 
     def _written(
         self, ctx: Context, row: Any, body: JSON, *, version: int, method: str

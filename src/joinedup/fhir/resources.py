@@ -22,10 +22,11 @@ from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
 
 from joinedup.core.models import AuditEvent, Organisation
-from joinedup.errors import InvalidInput, NotFound
+from joinedup.errors import Conflict, InvalidInput, NotFound
 from joinedup.fhir import domain, mapping, versions
 from joinedup.fhir import search as fs
 from joinedup.fhir import writes as fact_writes
+from joinedup.fhir.errors import NotSupported
 from joinedup.fhir.models import ResourceVersion
 from joinedup.fhir.providers import (
     JSON,
@@ -39,7 +40,7 @@ from joinedup.fhir.providers import (
 from joinedup.people.models import Person, Sex
 from joinedup.record.models import Fact
 from joinedup.record.selectors import SOURCE_LABELS
-from joinedup.record.writes import API_SOURCE
+from joinedup.record.writes import API_SOURCE, FeedOwned
 
 if TYPE_CHECKING:
     from joinedup.core.models import User
@@ -222,6 +223,15 @@ def _fact_params(resource_type: str) -> dict[str, fs.SearchParam]:
             "The kind of record (e.g. admission)",
             code_map=lambda code: [code] if code in mapping.TYPE_OF_KIND else None,
         )
+    if resource_type == "Observation":
+        params["category"] = P(
+            "category",
+            "token",
+            ("detail",),
+            "vital-signs, laboratory ... (HL7 observation category), or observation (the kind)",
+            sortable=False,
+            build=_observation_category,
+        )
     if resource_type == "Condition":
         params["clinical-status"] = params["status"]
         params["onset-date"] = params["date"]
@@ -314,6 +324,18 @@ def _detail_token(key: str) -> CustomCondition:
     return build
 
 
+def _observation_category(modifier: str, value: str, where: str) -> Q:
+    """An Observation's category: the HL7 category kept in its detail, or (as before
+    categories were kept) the kind of record, which every Observation is."""
+    codes = [part.rpartition("|")[2] for part in value.split(",") if part]
+    kinds = [code for code in codes if code in mapping.FACT_TYPES["Observation"]]
+    if modifier == "missing" or not kinds:
+        return _detail_token("category")(modifier, value, where)
+    if modifier not in {"", "not"}:
+        raise InvalidInput(f"token parameters take :not or :missing, not :{modifier}", where=where)
+    return fs.NOTHING if modifier == "not" else Q(kind__in=kinds)
+
+
 def _fact_queryset(kinds: tuple[str, ...]) -> Any:
     def scoped(user: User) -> QuerySet[Fact]:
         return domain.facts(user).filter(kind__in=kinds)
@@ -321,50 +343,66 @@ def _fact_queryset(kinds: tuple[str, ...]) -> Any:
     return scoped
 
 
+# What a written resource of these types becomes, for the CapabilityStatement.
+_WRITE_NOTES = {
+    "DiagnosticReport": " A written report's results are Observations the same organisation "
+    "wrote about the same Patient (at most four).",
+    "EpisodeOfCare": " The first type names the kind (Community referral, Hospice episode, "
+    "Early help), the second what the episode was.",
+    "MedicationRequest": " A written request (intent plan, an authorisation) is the medication "
+    "its MedicationStatement shows: one record, one version history for both.",
+    "Procedure": " The record keeps social care assessments (category text Social care "
+    "assessment) only.",
+}
+
+
 class FactProvider(ModelProvider):
-    """Facts as one resource type (the kinds ``mapping`` gives it).
+    """Facts as one resource type (the kinds ``mapping`` gives it; ``overrides`` replace
+    the defaults for a type made differently, such as Flag).
 
     The types in ``mapping.WRITABLE_TYPES`` also take create and update
-    (``fhir.writes``): a fact written through the API has stored versions, so its
-    versionId, vread and _history come from them; a feed's fact has one version.
+    (``fhir.writes``): a fact written through the API has stored versions (one for each
+    type that shows it), so its versionId, vread and _history come from them; a feed's
+    fact has one version.
     """
 
-    def __init__(self, resource_type: str) -> None:
-        kinds = mapping.FACT_TYPES.get(resource_type) or mapping.SECOND_VIEWS[resource_type]
+    def __init__(self, resource_type: str, **overrides: Any) -> None:
+        kinds = mapping.kinds_of(resource_type)
         writable = resource_type in mapping.WRITABLE_TYPES
         source = f"From the shared record's facts ({', '.join(kinds)})"
-        super().__init__(
-            resource_type=resource_type,
-            model=Fact,
-            queryset=_fact_queryset(kinds),
-            to_fhir=mapping.FACT_MAPPINGS[resource_type],
-            last_updated_field="received_at",
-            params=_fact_params(resource_type),
-            id_field="id",
-            person_field="identity__person_id",
-            patient_param="patient",
-            exists=lambda fact_id: domain.fact_exists(fact_id, kinds),
-            related=("identity",),
-            documentation=f"{source}; create and update keep what the record can hold "
+        settings: dict[str, Any] = {
+            "resource_type": resource_type,
+            "model": Fact,
+            "queryset": _fact_queryset(kinds),
+            "to_fhir": mapping.FACT_MAPPINGS.get(resource_type),
+            "last_updated_field": "received_at",
+            "params": _fact_params(resource_type),
+            "id_field": "id",
+            "person_field": "identity__person_id",
+            "patient_param": "patient",
+            "exists": lambda fact_id: domain.fact_exists(fact_id, kinds),
+            "related": ("identity",),
+            "documentation": f"{source}; create and update keep what the record can hold "
             "(anything else is refused, 422); only resources written through this API, by "
             "a system of the same organisation, can be updated: a feed's are read-only (409)."
+            + _WRITE_NOTES.get(resource_type, "")
             if writable
             else f"{source}; read-only.",
-        )
-        # The type whose versions a fact's writes stored (a second view shows its fact's).
-        self.versioned_as = mapping.TYPE_OF_KIND[kinds[0]]
+        }
+        super().__init__(**{**settings, **overrides})
         if writable:
             self.interactions = self.interactions | {"create", "update"}
 
-    def render_rows(self, rows: list[Any]) -> list[Resource]:
-        out = super().render_rows(rows)
+    def rendered(self, rows: list[Any]) -> list[Resource]:
+        """Rows as served: a fact written through the API at its newest stored version."""
+        out = self.render_rows(rows)
         written = [str(row.pk) for row in rows if row.source == API_SOURCE]
-        if not written:
-            return out
-        stored = versions.newest(self.versioned_as, written)
+        stored = versions.newest(self.resource_type, written)
         for index, resource in enumerate(out):
-            version = stored[resource.logical_id][0] if resource.logical_id in stored else None
-            if version is not None and version != resource.version:
+            version = versions.current_version(
+                stored.get(resource.logical_id), resource.last_updated
+            )
+            if version != resource.version:
                 resource.body["meta"]["versionId"] = str(version)
                 out[index] = replace(resource, version=version)
         return out
@@ -373,16 +411,13 @@ class FactProvider(ModelProvider):
         current = self.read(ctx, logical_id)
         if version == current.version:
             return current
-        if self.versioned_as == self.resource_type:
-            for resource in versions.history(self.resource_type, logical_id):
-                if resource.version == version:
-                    return resource
+        for resource in versions.history(self.resource_type, logical_id):
+            if resource.version == version:
+                return resource
         raise NotFound(f"{self.resource_type}/{logical_id} has no version {version}")
 
     def history(self, ctx: Context, logical_id: str) -> list[Resource]:
         current = self.read(ctx, logical_id)
-        if self.versioned_as != self.resource_type:
-            return [current]
         stored = versions.history(self.resource_type, logical_id)
         return [current, *[r for r in stored if r.version < current.version]]
 
@@ -497,17 +532,15 @@ def fact_provider(resource_type: str) -> ModelProvider:
 
 def _flags(user: User) -> QuerySet[Fact]:
     return domain.facts(user).filter(
-        kind__in=("child_referral", "assessment"), display__in=mapping.SAFEGUARDING_TITLES
+        kind__in=mapping.FLAG_KINDS, display__in=mapping.SAFEGUARDING_TITLES
     )
 
 
 def flag_provider() -> ModelProvider:
-    return ModelProvider(
-        resource_type="Flag",
-        model=Fact,
+    return FactProvider(
+        "Flag",
         queryset=_flags,
         to_fhir=mapping.flag_to_fhir,
-        last_updated_field="received_at",
         params={
             "patient": P(
                 "patient",
@@ -525,13 +558,10 @@ def flag_provider() -> ModelProvider:
             ),
             "date": P("date", "date", ("occurred_at",), "When the flag started"),
         },
-        id_field="id",
-        person_field="identity__person_id",
-        patient_param="patient",
-        exists=lambda fact_id: domain.fact_exists(fact_id, ("child_referral", "assessment")),
-        related=("identity",),
         documentation="Safeguarding records (child protection, child in need, safeguarding "
-        "enquiry) as safety flags; read-only.",
+        "enquiry) as safety flags. A social worker may create and update a child protection "
+        "plan or child in need flag (a safeguarding enquiry is written as a Procedure); a "
+        "feed's flags are read-only (409).",
     )
 
 
@@ -578,7 +608,33 @@ class ProvenanceProvider(ModelProvider):
             exists=lambda fact_id: domain.fact_exists(fact_id, tuple(mapping.TYPE_OF_KIND)),
             related=("identity",),
             documentation="One Provenance per clinical resource: its source system and "
-            "delivery; read-only.",
+            "delivery; read-only: derived from how the resource reached the record, a "
+            "feed's delivery or a write through this API.",
+        )
+
+    def create(self, ctx: Context, body: JSON) -> Resource:  # noqa: ARG002 - the interface
+        raise NotSupported(
+            "a Provenance is not written: each clinical resource's Provenance is made by "
+            "the record from how it arrived (the writing organisation, system and time of "
+            "a write through this API, or the feed's delivery)",
+            where="Provenance",
+        )
+
+    def update(self, ctx: Context, logical_id: str, body: JSON, if_match: int | None) -> Resource:  # noqa: ARG002 - the interface
+        """Refused (409) for a resource the caller may read: its Provenance is derived."""
+        current = self.read(ctx, logical_id)
+        target = current.body["target"][0]["reference"]
+        source = self.scoped(ctx).filter(id=int(logical_id)).values_list("source", flat=True)
+        if source.first() != API_SOURCE:
+            raise FeedOwned(
+                f"this Provenance records a feed's delivery of {target}: it changes only "
+                "with that feed's next delivery",
+                where="Provenance",
+            )
+        raise Conflict(
+            f"this Provenance records how {target} was written through this API and "
+            f"changes with each update of {target}: update that resource instead",
+            where="Provenance",
         )
 
 

@@ -21,6 +21,7 @@ from joinedup.core.models import Team, User
 from joinedup.fhir.practitioners import practitioner_reference
 from joinedup.neighbourhoods.models import (
     CarePlan,
+    CaseloadEntry,
     Referral,
     ReferralStatus,
     Task,
@@ -77,9 +78,9 @@ def careplan_to_fhir(plan: CarePlan) -> dict[str, Any]:
     activities with who does them, the last to save it as contributor, "what matters to
     me", the contingency plan and the review date as notes."""
     subject = _patient(plan.person_id)
-    notes = [{"text": f"What matters to me: {plan.what_matters}"}]
+    notes = [{"text": WHAT_MATTERS_NOTE + plan.what_matters}]
     if plan.contingency:
-        notes.append({"text": f"Contingency plan: {plan.contingency}"})
+        notes.append({"text": CONTINGENCY_NOTE + plan.contingency})
     resource: dict[str, Any] = {
         "resourceType": "CarePlan",
         "id": str(plan.pk),
@@ -101,7 +102,7 @@ def careplan_to_fhir(plan: CarePlan) -> dict[str, Any]:
         resource["activity"] = [_activity(action) for action in plan.actions]
     if plan.review_on:
         resource["period"] = {"end": plan.review_on.isoformat()}
-        notes.append({"text": f"Review by {plan.review_on.isoformat()}"})
+        notes.append({"text": REVIEW_NOTE + plan.review_on.isoformat()})
     return resource
 
 
@@ -155,6 +156,41 @@ def careteam_to_fhir(
     if participants:
         resource["participant"] = participants
     return resource
+
+
+# The notes a written resource's text is read from (and rendered with): each says what it
+# holds, so a client's note is kept in its place or refused, never dropped.
+WHAT_MATTERS_NOTE = "What matters to me: "
+CONTINGENCY_NOTE = "Contingency plan: "
+REVIEW_NOTE = "Review by "
+LEFT_CASELOAD_NOTE = "Left the caseload: "
+SAFEGUARDING_NOTE = "Safeguarding concern raised by the referrer"
+CONSENT_NOTE = "The person agrees to the referral"
+TRIAGE_NOTE = "Triage note: "
+OUTCOME_NOTE = "Outcome: "
+
+
+def caseload_entry_to_fhir(entry: CaseloadEntry) -> dict[str, Any]:
+    """A team's caseload entry for a person, as the CareTeam caring for them (its id is the
+    entry's: a person has one open entry per team), with why they are on the caseload and,
+    once they have left it, why."""
+    body = careteam_to_fhir(
+        person_id=entry.person_id,
+        team=entry.team,
+        members=list(entry.team.members.all()),
+        key_worker=entry.key_worker,
+    )
+    body["id"] = str(entry.pk)
+    if entry.reason:
+        body["reasonCode"] = [{"text": entry.reason}]
+    if entry.ended_on is not None:
+        body["status"] = "inactive"
+        body["period"] = {"start": _day(entry.started_on), "end": _day(entry.ended_on)}
+        if entry.end_reason:
+            body["note"] = [{"text": LEFT_CASELOAD_NOTE + entry.end_reason}]
+    else:
+        body["period"] = {"start": _day(entry.started_on)}
+    return body
 
 
 TASK_STATUS = {
@@ -235,6 +271,16 @@ def servicerequest_to_fhir(referral: Referral) -> dict[str, Any]:
         resource["requester"] = {"display": referral.referrer_name}
     if referral.team is not None:
         resource["performer"] = [{"display": referral.team.name}]
-    if referral.safeguarding:
-        resource["note"] = [{"text": "Safeguarding concern raised by the referrer"}]
+    notes = [
+        text
+        for text, shown in (
+            (SAFEGUARDING_NOTE, referral.safeguarding),
+            (CONSENT_NOTE, referral.consent),
+            (TRIAGE_NOTE + referral.triage_note, bool(referral.triage_note)),
+            (OUTCOME_NOTE + referral.outcome, bool(referral.outcome)),
+        )
+        if shown
+    ]
+    if notes:
+        resource["note"] = [{"text": text} for text in notes]
     return resource

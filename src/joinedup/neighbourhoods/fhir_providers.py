@@ -1,17 +1,17 @@
 """The neighbourhood teams' resources on the FHIR facade: CarePlan, Goal, CareTeam, Task,
 ServiceRequest.
 
-Each is read-only over FHIR, through the same scoped querysets as the web pages (so the
-same people are visible, and every read is audited by the facade). A Goal is one goal of a
-care plan (the plan stores its goals as a list, not as rows), so its provider reads the
-plans and serves each of their goals. Registered when the app is ready, after the FHIR
-app's own providers.
+Each is read through the same scoped querysets as the web pages (so the same people are
+visible, and every read is audited by the facade), and written through the app's own
+services (``fhir_writes``), with versions kept by the facade. A Goal is one goal of a care
+plan (the plan stores its goals as a list, not as rows), so its provider reads the plans
+and serves each of their goals, and writes a goal by saving its plan. Registered when the
+app is ready, after the FHIR app's own providers.
 """
 
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
@@ -24,12 +24,19 @@ from joinedup.neighbourhoods.fhir_mapping import (
     REFERRAL_STATUS,
     TASK_STATUS,
     careplan_to_fhir,
-    careteam_to_fhir,
+    caseload_entry_to_fhir,
     goal_id,
     goal_key,
     goal_to_fhir,
     servicerequest_to_fhir,
     task_to_fhir,
+)
+from joinedup.neighbourhoods.fhir_writes import (
+    CarePlanWriter,
+    CareTeamWriter,
+    GoalWriter,
+    ServiceRequestWriter,
+    TaskWriter,
 )
 from joinedup.neighbourhoods.models import CarePlan, CaseloadEntry, Referral, Task
 
@@ -118,7 +125,12 @@ def _token_test(name: str, modifier: str, value: str) -> Callable[[str, str], bo
 
 class GoalProvider(providers.ModelProvider):
     """Goals read through their care plans (the same scope as CarePlan); each page holds
-    goals, in the plans' order and then the plan's own order of its goals."""
+    goals, in the plans' order and then the plan's own order of its goals.
+
+    Written through ``GoalWriter``, which saves the plan: the generic create and update
+    work on the plan as the row (a Goal's id gives its plan's id, ``_id_value``), and
+    render the one goal written (the writer returns the plan and that goal's own id). A
+    Goal's version moves when its plan is saved (its lastUpdated is the plan's)."""
 
     def __init__(self) -> None:
         super().__init__(
@@ -133,13 +145,30 @@ class GoalProvider(providers.ModelProvider):
             patient_param="patient",
             exists=_plan_exists,
             documentation=(
-                "Each goal of a shared care plan (id <care plan id>-<goal id>); read-only. "
-                "Every goal in a plan is active; lastUpdated is when the plan was last saved."
+                "Each goal of a shared care plan (id <care plan id>-<goal id>). Every goal in "
+                "a plan is active; lastUpdated is when the plan was last saved. Created and "
+                "updated by saving the person's care plan (which must exist)."
             ),
+            writer=GoalWriter(),
         )
 
     def render_rows(self, rows: list[Any]) -> list[providers.Resource]:
-        return [self._goal(plan, n, goal) for plan in rows for n, goal in enumerate(plan.goals)]
+        """Every goal of each plan; for a written goal (a plan and the goal's own id, from
+        the writer), that goal alone."""
+        out = []
+        for row in rows:
+            plan, own = row if isinstance(row, tuple) else (row, None)
+            out += [
+                self._goal(plan, n, goal)
+                for n, goal in enumerate(plan.goals)
+                if own is None or goal.get("id") == own
+            ]
+        return out
+
+    def _id_value(self, logical_id: str) -> Any:
+        """The plan's id: the row a Goal is read, locked and written through."""
+        parts = _split_goal_id(logical_id)
+        return parts[0] if parts else None
 
     def _goal(self, plan: CarePlan, index: int, goal: dict[str, Any]) -> providers.Resource:
         body = goal_to_fhir(plan, goal, index)
@@ -155,7 +184,7 @@ class GoalProvider(providers.ModelProvider):
             plan = next(iter(found_plans), None)
         if plan is None:
             self._refuse(ctx, parts[0] if parts else None)
-        found = [r for r in self.render_rows([plan]) if r.logical_id == logical_id]
+        found = [r for r in self.rendered([plan]) if r.logical_id == logical_id]
         if not found:
             raise NotFound("there is no Goal with this id")
         providers.audit_reads(ctx, found, label="fhir.Goal")
@@ -171,7 +200,7 @@ class GoalProvider(providers.ModelProvider):
         if not plans:
             return []
         rows = list(self.scoped(ctx).filter(id__in=plans))
-        return [r for r in self.render_rows(rows) if r.logical_id in wanted]
+        return [r for r in self.rendered(rows) if r.logical_id in wanted]
 
     def search(self, ctx: providers.Context, request: fs.SearchRequest) -> providers.SearchPage:
         ctx.grant.require("Goal", "s")
@@ -192,8 +221,9 @@ class GoalProvider(providers.ModelProvider):
             plan, index, _ = more[0]
             keys = [*request.sort, ("id", False)]
             cursor = [*(providers._path_value(plan, path) for path, _ in keys), index]
-        resources = [self._goal(plan, n, goal) for plan, n, goal in page]
         rows = list({plan.pk: plan for plan, _, _ in page}.values())
+        current = {r.logical_id: r for r in self.rendered(rows)}  # at their current versions
+        resources = [current[goal_id(plan, goal, n)] for plan, n, goal in page]
         return providers.SearchPage(resources, total, cursor, rows)
 
     def _split_conditions(
@@ -270,32 +300,6 @@ def _caseload(user: User) -> QuerySet[CaseloadEntry]:
     )
 
 
-def _care_team(entry: CaseloadEntry) -> dict[str, Any]:
-    """A team's caseload entry for a person, as the CareTeam caring for them (its id is the
-    entry's: a person has one open entry per team)."""
-    body = careteam_to_fhir(
-        person_id=entry.person_id,
-        team=entry.team,
-        members=list(entry.team.members.all()),
-        key_worker=entry.key_worker,
-    )
-    body["id"] = str(entry.pk)
-    if entry.ended_on is not None:
-        body["status"] = "inactive"
-    return body
-
-
-class _CareTeamProvider(providers.ModelProvider):
-    """Caseload entries as CareTeams; an entry whose risk was never worked out is dated
-    from the day it started."""
-
-    def render(self, row: Any) -> providers.Resource:
-        moment = row.risk_updated_at or datetime.combine(row.started_on, time.min, tzinfo=UTC)
-        body = self.to_fhir(row)
-        body["meta"] = providers.meta(1, moment, self.profile)
-        return providers.Resource(self.resource_type, body["id"], body, 1, moment, row.person_id)
-
-
 def _tasks(user: User) -> QuerySet[Task]:
     return Task.objects.visible_to(user).select_related("owner")
 
@@ -317,25 +321,31 @@ def register() -> None:
             id_field="id",
             person_field="person_id",
             patient_param="patient",
-            documentation="The shared care plan (one per person, versioned in the app); read-only.",
+            documentation=(
+                "The shared care plan (one per person, versioned in the app), saved by its "
+                "team's staff: what matters, goals, actions, contingency and review date."
+            ),
+            writer=CarePlanWriter(),
         )
     )
     providers.register(GoalProvider())
     providers.register(
-        _CareTeamProvider(
+        providers.ModelProvider(
             resource_type="CareTeam",
             model=CaseloadEntry,
             queryset=_caseload,
-            to_fhir=_care_team,
-            last_updated_field="risk_updated_at",
+            to_fhir=caseload_entry_to_fhir,
+            last_updated_field="updated_at",
             params={"patient": _patient("person_id"), "subject": _patient("person_id")},
             id_field="id",
             person_field="person_id",
             patient_param="patient",
             documentation=(
-                "The neighbourhood team caring for a person (from its caseload), its members "
-                "and key worker; read-only. lastUpdated is when its risk was last worked out."
+                "The neighbourhood team caring for a person (an entry of its caseload), its "
+                "members and key worker. Created by putting a person on one of the caller's "
+                "teams' caseloads; updated to change the key worker or to end the entry."
             ),
+            writer=CareTeamWriter(),
         )
     )
     providers.register(
@@ -344,7 +354,7 @@ def register() -> None:
             model=Task,
             queryset=_tasks,
             to_fhir=task_to_fhir,
-            last_updated_field="created_at",
+            last_updated_field="updated_at",
             params={
                 "patient": _patient("person_id"),
                 "status": P("status", "token", ("status",), "Status", code_map=_codes(TASK_STATUS)),
@@ -352,7 +362,11 @@ def register() -> None:
             id_field="id",
             person_field="person_id",
             patient_param="patient",
-            documentation="Neighbourhood team tasks; read-only. lastUpdated is when it was set.",
+            documentation=(
+                "Neighbourhood team tasks: created for someone in a team the caller shares "
+                "with them; updated to reassign (owner) or complete (status completed)."
+            ),
+            writer=TaskWriter(),
         )
     )
     providers.register(
@@ -361,7 +375,7 @@ def register() -> None:
             model=Referral,
             queryset=_referrals,
             to_fhir=servicerequest_to_fhir,
-            last_updated_field="created_at",
+            last_updated_field="updated_at",
             params={
                 "patient": _patient("person_id"),
                 "subject": _patient("person_id"),
@@ -373,7 +387,10 @@ def register() -> None:
             person_field="person_id",
             patient_param="patient",
             documentation=(
-                "Referrals through the front door; read-only. lastUpdated is when it was made."
+                "Referrals through the front door: created (sent and routed) about a Patient "
+                "the caller may see; updated to add the triage note or to close an accepted "
+                "referral with its outcome."
             ),
+            writer=ServiceRequestWriter(),
         )
     )

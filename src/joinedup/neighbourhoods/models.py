@@ -191,6 +191,8 @@ class Referral(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     triage_note = models.TextField(blank=True)
     outcome = models.TextField(blank=True)
+    # When anything about it last changed (its FHIR version and lastUpdated follow this).
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = ReferralQuerySet.as_manager()
 
@@ -272,6 +274,8 @@ class CaseloadEntry(models.Model):
     frailty = models.CharField(max_length=10, blank=True)
     emergency_admissions = models.PositiveSmallIntegerField(null=True, blank=True)
     risk_updated_at = models.DateTimeField(null=True, blank=True)
+    # When the entry itself last changed (not its risk): its FHIR version follows this.
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = CaseloadQuerySet.as_manager()
 
@@ -325,6 +329,8 @@ class Task(models.Model):
     decision = models.ForeignKey(
         "MdtDecision", on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
     )
+    # When it last changed (reassigned, done): its FHIR version and lastUpdated follow this.
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = TaskQuerySet.as_manager()
 

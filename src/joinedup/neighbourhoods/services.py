@@ -99,13 +99,17 @@ def referral_draft_save(
     return referral
 
 
-def referral_submit(*, referral: Referral, user: User | None) -> Referral:
-    """Check the draft; if complete, match, route and send it. Problems keep it a draft."""
+def referral_submit(
+    *, referral: Referral, user: User | None, person: Person | None = None
+) -> Referral:
+    """Check the draft; if complete, match, route and send it. Problems keep it a draft.
+    ``person`` is the person the referrer named themselves (a FHIR ServiceRequest's
+    subject, already checked as one the referrer may see): then no matching is needed."""
     cleaned = forms.referral_clean(referral.form, professional=referral.created_by is not None)
     with transaction.atomic():
         for name, value in cleaned.items():
             setattr(referral, name, value)
-        referral.person = _match(cleaned)
+        referral.person = person or _match(cleaned)
         referral.neighbourhood_id = _neighbourhood_of(referral)
         now = timezone.now()
         referral.received_at = now
@@ -554,7 +558,7 @@ def caseload_end(*, user: User, entry_id: int, reason: str) -> CaseloadEntry:
         raise FieldProblems([("end_reason", "Say why the person is leaving the caseload")])
     today = timezone.localdate()
     entry.ended_on, entry.end_reason = today, reason.strip()[:300]
-    entry.save(update_fields=["ended_on", "end_reason"])
+    entry.save(update_fields=["ended_on", "end_reason", "updated_at"])
     people_services.relationship_end_for(
         person=entry.person,
         team=entry.team,
@@ -664,7 +668,7 @@ def task_reassign(*, user: User, task_id: int, owner_id: int | None) -> Task:
         raise TransitionRefused("only a task still to do can be reassigned", where="owner")
     before = task.owner_id
     task.owner = owner
-    task.save(update_fields=["owner"])
+    task.save(update_fields=["owner", "updated_at"])
     _audit(
         user,
         AuditAction.UPDATE,
@@ -682,7 +686,7 @@ def task_complete(*, user: User, task_id: int) -> Task:
         raise TransitionRefused("this task is already finished", where="status")
     task.status = TaskStatus.DONE
     task.completed_at = timezone.now()
-    task.save(update_fields=["status", "completed_at"])
+    task.save(update_fields=["status", "completed_at", "updated_at"])
     _audit(user, AuditAction.UPDATE, f"neighbourhoods.task:{task.pk}:done", task.person_id)
     return task
 

@@ -6,7 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from joinedup.record.models import Fact, FactKind
 
@@ -103,8 +104,11 @@ SAFEGUARDING = {
 
 
 def safeguarding_flag(*, user: User, person: Person) -> str:
-    """The most recent safeguarding record's title, or "" when there is none."""
-    facts = person_facts(user=user, person=person)
+    """The most recent safeguarding record's title that has not ended, or "" when there is
+    none (a plan that ended, say a child protection plan closed at review, is no flag)."""
+    facts = person_facts(user=user, person=person).filter(
+        Q(ended_at__isnull=True) | Q(ended_at__gt=timezone.now())
+    )
     for kind, titles in SAFEGUARDING.items():
         found = (
             facts.filter(kind=kind, display__in=titles)

@@ -502,14 +502,13 @@ def test_update_cannot_move_a_record_to_another_patient(
 
 def test_types_that_are_not_written_refuse_create(api: Api, cared_for: Person) -> None:
     body = {
-        "resourceType": "MedicationRequest",
-        "status": "active",
-        "intent": "plan",
-        "medicationCodeableConcept": {"text": "Amlodipine"},
-        "subject": {"reference": f"Patient/{cared_for.id}"},
+        "resourceType": "Provenance",
+        "target": [{"reference": f"Patient/{cared_for.id}"}],
+        "recorded": "2025-01-01T00:00:00Z",
+        "agent": [{"who": {"display": "A system"}}],
     }
 
-    refused = api.post("MedicationRequest", body)
+    refused = api.post("Provenance", body)
 
     assert refused.status_code == 400
     assert _outcome(refused).code == "not-supported"
@@ -522,14 +521,19 @@ def test_capability_statement_lists_create_and_update_only_where_they_work(clien
     for name in (
         "AllergyIntolerance",
         "Condition",
+        "DiagnosticReport",
         "Encounter",
+        "EpisodeOfCare",
+        "Flag",
         "Immunization",
+        "MedicationRequest",
         "MedicationStatement",
         "Observation",
         "Patient",
+        "Procedure",
     ):
         assert {"create", "update"} <= interactions[name], name
-    for name in ("MedicationRequest", "DiagnosticReport", "Procedure", "EpisodeOfCare", "Flag"):
+    for name in ("Provenance", "AuditEvent"):
         assert not {"create", "update"} & interactions[name], name
 
 

@@ -210,3 +210,149 @@ def test_forged_goal_cursor_is_a_clear_400(api: Api, plan: CarePlan, cursor: lis
 
     assert response.status_code == 400, response.content
     assert valid(response.json()).issue[0].expression == ["_cursor"]
+
+
+# -- writes: a Goal is written by saving its care plan
+
+
+def _goal(person: Person, text: str = "Sleep through the night", **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "resourceType": "Goal",
+        "lifecycleStatus": "active",
+        "description": {"text": text},
+        "subject": {"reference": f"Patient/{person.id}"},
+    }
+    body.update(extra)
+    return body
+
+
+def test_goal_create_update_versions_and_the_plan_follows(
+    api: Api, nurse: User, cared_for: Person, plan: CarePlan
+) -> None:
+    created = api.post("Goal", _goal(cared_for))
+
+    assert created.status_code == 201, created.content
+    goal = created.json()
+    valid(goal)
+    url = f"Goal/{goal['id']}"
+    assert created["ETag"] == 'W/"1"'
+    assert created["Location"].endswith(f"/{url}/_history/1")
+    assert goal["id"].startswith(f"{plan.pk}-")
+    assert api.get(url).json() == goal
+    plan.refresh_from_db()
+    assert [g["text"] for g in plan.goals] == [
+        "Walk to the park",
+        "Cook a meal",
+        "Sleep through the night",
+    ]
+    assert plan.version == 2
+    assert AuditEvent.objects.filter(
+        action="create", resource="fhir.Goal", person_id=cared_for.id
+    ).exists()
+
+    changed = {**goal, "description": {"text": "Sleep well"}}
+    updated = api.put(url, changed, HTTP_IF_MATCH='W/"1"')
+    stale = api.put(url, changed, HTTP_IF_MATCH='W/"1"')
+
+    assert updated.status_code == 200, updated.content
+    assert updated["ETag"] == 'W/"2"'
+    assert stale.status_code == 412
+    plan.refresh_from_db()
+    assert plan.goals[2]["text"] == "Sleep well"
+    assert valid(api.get(f"{url}/_history/1").json()).description.text == "Sleep through the night"
+    history = valid(api.get(f"{url}/_history").json())
+    assert [e.resource.meta.versionId for e in history.entry] == ["2", "1"]
+    found = _matches(api, f"Goal?_id={goal['id']}")
+    assert found["entry"][0]["resource"]["meta"]["versionId"] == "2"  # searches show it too
+
+
+def test_goal_never_written_gets_its_first_version_kept_on_update(
+    api: Api, cared_for: Person, plan: CarePlan
+) -> None:
+    url = f"Goal/{plan.pk}-walk"
+    body = {**api.get(url).json(), "description": {"text": "Walk to the river"}}
+
+    updated = api.put(url, body, HTTP_IF_MATCH='W/"1"')
+
+    assert updated.status_code == 200, updated.content
+    assert updated["ETag"] == 'W/"2"'
+    assert valid(api.get(f"{url}/_history/1").json()).description.text == "Walk to the park"
+    assert api.get(f"Goal/{plan.pk}-cook")["ETag"] == 'W/"1"'  # never written: version 1
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"lifecycleStatus": "completed"}, "Goal.lifecycleStatus"),
+        ({"description": {"text": "x", "coding": [{"code": "1"}]}}, "Goal.description.coding"),
+        ({"priority": {"text": "high"}}, "Goal.priority"),
+        ({"note": [{"text": "Said on the phone"}]}, "Goal.note"),
+        ({"description": {"text": "  "}}, "Goal.description.text"),
+    ],
+)
+def test_goal_what_the_plan_cannot_hold_is_refused(
+    api: Api, cared_for: Person, plan: CarePlan, change: dict[str, Any], where: str
+) -> None:
+    refused = api.post("Goal", _goal(cared_for, **change))
+
+    assert refused.status_code == 422, refused.content
+    assert valid(refused.json()).issue[0].expression[0].startswith(where)
+    plan.refresh_from_db()
+    assert plan.version == 1
+
+
+def test_goal_for_a_person_without_a_plan_is_refused(api: Api, cared_for: Person) -> None:
+    refused = api.post("Goal", _goal(cared_for))
+
+    assert refused.status_code == 422
+    assert valid(refused.json()).issue[0].expression == ["Goal.subject"]
+
+
+def test_goal_write_by_a_stranger_is_refused_and_audited(
+    make_user: Callable[..., User],
+    make_team: Callable[..., Team],
+    cared_for: Person,
+    plan: CarePlan,
+    issue: Callable[..., str],
+) -> None:
+    stranger = make_user(Role.DISTRICT_NURSE, teams=[make_team()])
+    api = Api(Client(), issue(stranger))
+    body = {**_goal(cared_for), "id": f"{plan.pk}-walk"}
+
+    created = api.post("Goal", _goal(cared_for))
+    updated = api.put(f"Goal/{plan.pk}-walk", body)
+
+    assert (created.status_code, updated.status_code) == (403, 403)
+    assert (
+        AuditEvent.objects.filter(actor_id=stranger.id, action="deny", resource="fhir.Goal").count()
+        >= 2
+    )
+    plan.refresh_from_db()
+    assert [g["text"] for g in plan.goals] == ["Walk to the park", "Cook a meal"]
+
+
+def test_goal_in_a_transaction_with_its_care_plan_edit(
+    api: Api, cared_for: Person, plan: CarePlan
+) -> None:
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "resource": _goal(cared_for, "Garden again"),
+                "request": {"method": "POST", "url": "Goal"},
+            },
+            {
+                "resource": _goal(cared_for, "Go to church"),
+                "request": {"method": "POST", "url": "Goal"},
+            },
+        ],
+    }
+
+    response = api.post("", bundle)
+
+    assert response.status_code == 200, response.content
+    reply = valid(response.json())
+    assert [e.response.status[:3] for e in reply.entry] == ["201", "201"]
+    plan.refresh_from_db()
+    assert [g["text"] for g in plan.goals][-2:] == ["Garden again", "Go to church"]

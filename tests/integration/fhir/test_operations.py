@@ -24,17 +24,13 @@ def _entry(method: str, url: str, resource: Any = None, **request: str) -> dict[
 
 
 def test_transaction_with_a_type_not_stored_saves_nothing(api: Api) -> None:
-    procedure = {
-        "resourceType": "Procedure",
-        "status": "completed",
-        "subject": {"reference": "Patient/x"},
-    }
+    device = {"resourceType": "Device", "status": "active", "patient": {"reference": "Patient/x"}}
     bundle = {
         "resourceType": "Bundle",
         "type": "transaction",
         "entry": [
             _entry("POST", "Patient", patient_body()),
-            _entry("POST", "Procedure", procedure),
+            _entry("POST", "Device", device),
         ],
     }
 
@@ -42,7 +38,7 @@ def test_transaction_with_a_type_not_stored_saves_nothing(api: Api) -> None:
 
     assert response.status_code == 400
     issue = valid(response.json()).issue[0]
-    assert "Procedure" in issue.diagnostics
+    assert "Device" in issue.diagnostics
     assert "entry[1]" in issue.expression[0]
     assert api.get("Patient?family=Fhirtest").json()["total"] == 0
 

@@ -230,6 +230,39 @@ def test_header_shows_the_practice_neighbourhood_and_a_safeguarding_flag(
     assert "Safeguarding: Child protection plan" in body
 
 
+def test_a_safeguarding_plan_that_has_ended_is_no_flag(
+    make_user: Callable[..., User],
+    make_person: Callable[..., Person],
+    make_team: Callable[..., Team],
+    relate: Callable[..., object],
+    signed_in: Callable[[User], Client],
+    add_fact: Callable[..., Fact],
+) -> None:
+    team = make_team()
+    person = make_person()
+    relate(person, team)
+    plan = add_fact(
+        person,
+        "socialcare_children",
+        "child_referral",
+        _at(2025, 1, 9),
+        display="Child protection plan",
+    )
+    add_fact(
+        person, "socialcare_children", "child_referral", _at(2024, 6, 1), display="Child in need"
+    )
+    page = reverse("people:detail", kwargs={"person_id": person.id})
+    client = signed_in(make_user(Role.SOCIAL_WORKER, teams=[team]))
+    assert "Safeguarding: Child protection plan" in client.get(page).content.decode()
+
+    plan.ended_at = _at(2025, 6, 30)
+    plan.save(update_fields=["ended_at"])
+    body = client.get(page).content.decode()
+
+    assert "Safeguarding: Child protection plan" not in body
+    assert "Safeguarding: Child in need" in body
+
+
 def test_allergies_show_in_the_header_and_lab_reports_on_the_timeline(
     make_user: Callable[..., User],
     make_person: Callable[..., Person],

@@ -135,3 +135,144 @@ def test_urn_references_are_rewritten_everywhere() -> None:
         "subject": {"reference": "Patient/1"},
         "x": [{"reference": "urn:uuid:b"}],
     }
+
+
+# -- writes of Procedure, DiagnosticReport, EpisodeOfCare, MedicationRequest and Flag
+
+_SUBJECT = {"reference": f"Patient/{PERSON.id}"}
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "body", "kind", "columns"),
+    [
+        (
+            "Procedure",
+            {
+                "status": "completed",
+                "category": {"text": "Social care assessment"},
+                "code": {"text": "Review"},
+                "subject": _SUBJECT,
+                "performedDateTime": "2025-05-06",
+                "outcome": {"text": "Package continued"},
+            },
+            "assessment",
+            {"display": "Review", "status": "Package continued"},
+        ),
+        (
+            "DiagnosticReport",
+            {
+                "status": "final",
+                "category": [{"coding": [{"system": mapping.DIAGNOSTIC_SERVICE, "code": "LAB"}]}],
+                "code": {"text": "Full blood count"},
+                "subject": _SUBJECT,
+                "issued": "2025-03-01T15:30:00Z",
+                "result": [{"reference": "Observation/12"}, {"reference": "Observation/13"}],
+            },
+            "diagnostic_report",
+            {
+                "status": "final",
+                "detail": {
+                    "category": "LAB",
+                    "issued": "2025-03-01T15:30:00+00:00",
+                    "result_0": "12",
+                    "result_1": "13",
+                },
+            },
+        ),
+        (
+            "EpisodeOfCare",
+            {
+                "status": "finished",
+                "type": [{"text": "Early help"}, {"text": "School nurse"}],
+                "patient": _SUBJECT,
+                "period": {"start": "2024-01-02", "end": "2024-06-30"},
+            },
+            "early_help",
+            {"display": "School nurse", "ended_at": datetime(2024, 6, 30, tzinfo=UTC)},
+        ),
+        (
+            "MedicationRequest",
+            {
+                "status": "cancelled",
+                "intent": "plan",
+                "medicationCodeableConcept": {"text": "Amlodipine 5mg"},
+                "subject": _SUBJECT,
+                "authoredOn": "2025-01-10",
+            },
+            "medication",
+            {"status": "not-taken", "display": "Amlodipine 5mg"},
+        ),
+        (
+            "Flag",
+            {
+                "status": "active",
+                "code": {"text": "Child in need"},
+                "subject": _SUBJECT,
+                "period": {"start": "2025-06-01"},
+            },
+            "child_referral",
+            {"display": "Child in need", "ended_at": None},
+        ),
+    ],
+)
+def test_written_types_become_the_facts_their_reads_come_from(
+    resource_type: str, body: dict[str, Any], kind: str, columns: dict[str, Any]
+) -> None:
+    fields = mapping.fact_fields(resource_type, {"resourceType": resource_type, **body})
+
+    assert fields.kind == kind
+    assert fields.subject == PERSON.id
+    for name, value in columns.items():
+        assert getattr(fields, name) == value, name
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "body", "where"),
+    [
+        ("Procedure", {"status": "completed", "code": {"text": "x"}}, "Procedure.category"),
+        (
+            "DiagnosticReport",
+            {"status": "final", "code": {"text": "x"}, "result": [{"reference": "Observation/²"}]},
+            "DiagnosticReport.result[0]",
+        ),
+        (
+            "EpisodeOfCare",
+            {"status": "active", "type": [{"text": "Package of care"}]},
+            "EpisodeOfCare.type[0]",
+        ),
+        (
+            "MedicationRequest",
+            {"status": "active", "intent": "proposal"},
+            "MedicationRequest.intent",
+        ),
+        ("Flag", {"status": "active", "code": {"text": "Safeguarding enquiry"}}, "Flag.code.text"),
+    ],
+)
+def test_written_types_refuse_what_is_not_theirs(
+    resource_type: str, body: dict[str, Any], where: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        mapping.fact_fields(resource_type, {"resourceType": resource_type, **body})
+    assert refused.value.where == where
+
+
+def test_every_request_status_is_kept_and_read_back() -> None:
+    for status in {*mapping.REQUEST_STATUS.values(), "unknown"}:
+        body = {
+            "resourceType": "MedicationRequest",
+            "status": status,
+            "intent": "plan",
+            "medicationCodeableConcept": {"text": "Amlodipine"},
+            "subject": _SUBJECT,
+        }
+        fields = mapping.fact_fields("MedicationRequest", body)
+        assert mapping.REQUEST_STATUS.get(fields.status, "unknown") == status
+
+
+def test_views_of_a_fact_share_its_versions() -> None:
+    assert mapping.views_of("medication", "") == ("MedicationStatement", "MedicationRequest")
+    assert mapping.views_of("assessment", "Safeguarding enquiry") == ("Procedure", "Flag")
+    assert mapping.views_of("assessment", "Review") == ("Procedure",)
+    assert mapping.views_of("child_referral", "Child protection plan") == ("Flag",)
+    assert mapping.views_of("child_referral", "No further action") == ()
+    assert set(mapping.FACT_READERS) == set(mapping.WRITABLE_TYPES)
