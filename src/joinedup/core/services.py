@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import re
+import unicodedata
 import uuid
 from datetime import datetime, timedelta
 
@@ -197,3 +200,163 @@ def break_glass_review(
         reason=f"{outcome}: {grant.review_note}",
     )
     return grant
+
+
+# -- staff accounts and organisations written by other systems (the FHIR API)
+
+# Administrators keep the platform's staff accounts and its reference data (as they keep
+# the front door's routing rules); no other role changes who works where.
+STAFF_PERMISSION = Permission.MANAGE_USERS
+_USERNAME_PART = re.compile(r"[^a-z0-9]+")
+
+
+def require_staff_manager(user: User, verb: str) -> None:
+    """Refuse (and audit) a change to staff or reference data by a role that does not keep them.
+
+    Call it before any write's transaction, so the refusal's audit event is kept.
+    """
+    if user.has_role_permission(STAFF_PERMISSION):
+        return
+    audit_record(
+        actor=user,
+        action=AuditAction.DENY,
+        resource="user.admin",
+        outcome="denied",
+        reason=f"role cannot {verb}",
+    )
+    raise AccessDenied(f"only an administrator can {verb}")
+
+
+def _free_username(first_name: str, last_name: str) -> str:
+    """``given.family`` in lower-case ASCII, numbered when the name is already taken."""
+    plain = [
+        unicodedata.normalize("NFKD", part).encode("ascii", "ignore").decode().lower()
+        for part in (first_name, last_name)
+    ]
+    parts = [_USERNAME_PART.sub("-", part).strip("-") for part in plain]
+    base = ".".join(p for p in parts if p)[:140] or "staff"
+    taken = set(User.objects.filter(username__startswith=base).values_list("username", flat=True))
+    if base not in taken:
+        return base
+    return next(f"{base}-{n}" for n in itertools.count(2) if f"{base}-{n}" not in taken)
+
+
+@transaction.atomic
+def staff_account_create(*, first_name: str, last_name: str, email: str, created_by: User) -> User:
+    """A staff member's account made by another system (a FHIR ``Practitioner``).
+
+    It has no role, no password and no identity-provider subject, so it opens nothing and
+    cannot sign in: an administrator gives it a role (``user_role_set``) and a way to sign
+    in. The username is made from the name, since the writing system sends none.
+    """
+    require_staff_manager(created_by, "create staff accounts")
+    user = User(
+        username=_free_username(first_name, last_name),
+        role="",
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+    )
+    user.set_unusable_password()
+    user.save()
+    audit_record(
+        actor=created_by,
+        action=AuditAction.ADMIN,
+        resource=f"user.create:{user.username}",
+        reason="made without a role or a way to sign in",
+    )
+    return user
+
+
+def _changeable(user: User) -> None:
+    if not user.is_active:
+        raise Conflict("a disabled account is not changed", where=f"user:{user.pk}")
+
+
+@transaction.atomic
+def user_details_set(
+    *, user: User, first_name: str, last_name: str, email: str, changed_by: User
+) -> User:
+    """Change a staff member's name and work email; the audit names the fields, not values."""
+    require_staff_manager(changed_by, "change staff accounts")
+    _changeable(user)
+    new = {"first_name": first_name, "last_name": last_name, "email": email}
+    changed = [key for key, value in new.items() if getattr(user, key) != value]
+    for key in changed:
+        setattr(user, key, new[key])
+    if changed:
+        user.save(update_fields=changed)
+    audit_record(
+        actor=changed_by,
+        action=AuditAction.ADMIN,
+        resource=f"user.update:{user.username}",
+        reason=f"changed: {', '.join(changed) or 'nothing'}",
+    )
+    return user
+
+
+@transaction.atomic
+def user_role_set(
+    *,
+    user: User,
+    role: Role,
+    organisation: Organisation | None,
+    teams: list[Team],
+    changed_by: User,
+) -> User:
+    """Give a staff member their role, organisation and teams.
+
+    The administrator role is given at the command line by whoever runs the platform,
+    never by another system, and nobody changes their own role.
+    """
+    require_staff_manager(changed_by, "change staff roles")
+    _changeable(user)
+    if Role.ADMINISTRATOR in (role, user.role):
+        raise InvalidInput(
+            "the administrator role is given or taken away at the command line only",
+            where="role",
+        )
+    if user.pk == changed_by.pk:
+        raise AccessDenied("you cannot change your own role")
+    user.role, user.organisation = role, organisation
+    user.save(update_fields=["role", "organisation"])
+    user.teams.set(teams)
+    audit_record(
+        actor=changed_by,
+        action=AuditAction.ADMIN,
+        resource=f"user.role:{user.username}",
+        reason=f"role {role}, organisation {organisation.ods_code if organisation else 'none'}, "
+        f"{len(teams)} team(s)",
+    )
+    return user
+
+
+@transaction.atomic
+def organisation_create(*, ods_code: str, name: str, kind: str, created_by: User) -> Organisation:
+    """An organisation the register does not (yet) hold, e.g. a new care home."""
+    require_staff_manager(created_by, "add organisations")
+    if Organisation.objects.filter(ods_code=ods_code).exists():
+        raise Conflict(
+            f"there is already an organisation with ODS code {ods_code}", where="ods_code"
+        )
+    organisation = Organisation.objects.create(ods_code=ods_code, name=name, kind=kind)
+    audit_record(
+        actor=created_by, action=AuditAction.ADMIN, resource=f"organisation.create:{ods_code}"
+    )
+    return organisation
+
+
+@transaction.atomic
+def organisation_update(
+    *, organisation: Organisation, name: str, kind: str, changed_by: User
+) -> Organisation:
+    """Correct an organisation's name or kind (its ODS code never changes)."""
+    require_staff_manager(changed_by, "change organisations")
+    organisation.name, organisation.kind = name, kind
+    organisation.save(update_fields=["name", "kind"])
+    audit_record(
+        actor=changed_by,
+        action=AuditAction.ADMIN,
+        resource=f"organisation.update:{organisation.ods_code}",
+    )
+    return organisation

@@ -1,4 +1,4 @@
-"""The service directory's locations on the FHIR facade, as Location (read and search).
+"""The service directory's locations on the FHIR facade, as Location.
 
 The directory is public (Open Referral UK), so any caller whose token may read Location
 sees every location; no person data is involved and nothing is audited per person. The
@@ -6,19 +6,27 @@ mapping keeps to what ORUK stores: name, description, the feed's external identi
 one address (the physical one when there are several) and the position. ORUK 3.0 locations
 carry no owning organisation in this model, so there is no ``managingOrganization``.
 Registered when the app is ready, after the FHIR app's own providers.
+
+Administrators may create a location (through ``directory.services``) and update the
+ones created here. Every other location came from a directory feed, which stays
+authoritative for it (ADR 17): an update is refused with 409.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
+from joinedup.directory import services
 from joinedup.directory.models import Address, Location, LocationType
 from joinedup.fhir import providers
 from joinedup.fhir import search as fs
+from joinedup.fhir.errors import Unprocessable
+from joinedup.fhir.providers import UnstampedProvider
+from joinedup.fhir.roundtrip import text_element
+from joinedup.fhir.versions import require_created_here
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -27,6 +35,7 @@ if TYPE_CHECKING:
 
 P = fs.SearchParam
 JSON = dict[str, Any]
+VIRTUAL = "Virtual location (online or by telephone)"
 
 
 def _locations(user: User) -> QuerySet[Location]:  # noqa: ARG001 - the interface
@@ -74,7 +83,7 @@ def location_to_fhir(location: Location) -> JSON:
     if location.description:
         resource["description"] = location.description
     if location.location_type == LocationType.VIRTUAL:
-        resource["type"] = [{"text": "Virtual location (online or by telephone)"}]
+        resource["type"] = [{"text": VIRTUAL}]
     address = _best_address(location)
     if address is not None:
         resource["address"] = _address(address)
@@ -83,12 +92,99 @@ def location_to_fhir(location: Location) -> JSON:
     return resource
 
 
-class LocationProvider(providers.ModelProvider):
-    """Locations carry no change time: lastUpdated is when the server started (as for
-    Organization). Address conditions are matched through a subquery, so a location
-    with two matching addresses is still one result."""
+# -- writing
 
-    STARTED = datetime.now().astimezone()
+
+def _address_fields(body: JSON) -> services.LocationAddress | None:
+    address = body.get("address")
+    if address is None:
+        return None
+    if not isinstance(address, dict):
+        raise Unprocessable("give one address", where="Location.address")
+    lines = address.get("line")
+    first = lines[0] if isinstance(lines, list) and lines else None
+    kind = address.get("type", "physical")
+    if not isinstance(kind, str) or kind not in {"physical", "postal"}:
+        raise Unprocessable("an address is physical or postal", where="Location.address.type")
+    where = "Location.address."
+    return services.LocationAddress(
+        address_1=text_element({"line": first}, "line", where + "line[0]", limit=300),
+        city=text_element(address, "city", where + "city", limit=100),
+        region=text_element(address, "district", where + "district", limit=100, required=False),
+        state_province=text_element(address, "state", where + "state", limit=100, required=False),
+        postal_code=text_element(address, "postalCode", where + "postalCode", limit=20),
+        country=text_element(address, "country", where + "country", limit=2, required=False),
+        address_type=kind,
+    )
+
+
+def _position(body: JSON) -> tuple[float | None, float | None]:
+    position = body.get("position")
+    if position is None:
+        return None, None
+    values = [
+        position.get(k) if isinstance(position, dict) else None for k in ("latitude", "longitude")
+    ]
+    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(numbers) != 2 or not (-90 <= numbers[0] <= 90 and -180 <= numbers[1] <= 180):
+        raise Unprocessable("give a latitude and longitude on the globe", where="Location.position")
+    return numbers[0], numbers[1]
+
+
+def _identifier(body: JSON) -> tuple[str, str]:
+    """The external identifier and its kind (``identifier[0]``: value, type.text)."""
+    identifiers = body.get("identifier")
+    if not identifiers:
+        return "", ""
+    first = identifiers[0] if isinstance(identifiers, list) else None
+    where = "Location.identifier[0]"
+    value = text_element(first, "value", where + ".value", limit=100)
+    kind = first.get("type") if isinstance(first, dict) else None
+    return value, text_element(kind, "text", where + ".type.text", limit=50, required=False)
+
+
+def location_fields(body: JSON) -> services.LocationFields:
+    """What the directory keeps of a written Location (the loss check refuses the rest)."""
+    address = _address_fields(body)
+    types = body.get("type")
+    virtual = isinstance(types, list) and any(
+        isinstance(t, dict) and t.get("text") == VIRTUAL for t in types
+    )
+    kind = LocationType.VIRTUAL if virtual else (address.address_type if address else "physical")
+    latitude, longitude = _position(body)
+    identifier, identifier_type = _identifier(body)
+    return services.LocationFields(
+        location_type=kind,
+        name=text_element(body, "name", "Location.name", limit=300),
+        description=text_element(
+            body, "description", "Location.description", limit=10_000, required=False
+        ),
+        latitude=latitude,
+        longitude=longitude,
+        external_identifier=identifier,
+        external_identifier_type=identifier_type,
+        address=address,
+    )
+
+
+class LocationWriter:
+    """Locations through the directory's services; only those created here change here."""
+
+    def create(self, ctx: providers.Context, body: JSON) -> Location:
+        made = services.location_create(user=ctx.user, fields=location_fields(body))
+        return _locations(ctx.user).get(id=made.id)
+
+    def update(self, ctx: providers.Context, row: Location, body: JSON) -> Location:
+        require_created_here("Location", str(row.id), "a directory feed")
+        services.location_update(user=ctx.user, location_id=row.id, fields=location_fields(body))
+        return _locations(ctx.user).get(id=row.id)
+
+
+class LocationProvider(UnstampedProvider):
+    """Locations carry no change time: lastUpdated is when the server started, or the
+    last write (as for Organization). Address conditions are matched through a subquery,
+    so a location with two matching addresses is still one result. Writes are checked
+    for the administrator's role before their transaction, so a refusal stays audited."""
 
     def __init__(self) -> None:
         address = "addresses__"
@@ -122,17 +218,25 @@ class LocationProvider(providers.ModelProvider):
                 ),
             },
             id_field="id",
+            writer=LocationWriter(),
             documentation="Places where the directory's services are delivered (Open Referral "
-            "UK locations); read-only. lastUpdated is when the server started.",
+            "UK locations). Administrators may create one (name, description, one identifier, "
+            "one address, position; type only to mark it virtual) and update the ones created "
+            "here; a feed's location is read-only (409). lastUpdated is when the server "
+            "started, or the last write.",
         )
 
-    def render_rows(self, rows: list[Any]) -> list[providers.Resource]:
-        out = []
-        for row in rows:
-            body = self.to_fhir(row)
-            body["meta"] = providers.meta(1, self.STARTED, None)
-            out.append(providers.Resource("Location", body["id"], body, 1, self.STARTED))
-        return out
+    def create(self, ctx: providers.Context, body: JSON) -> providers.Resource:
+        ctx.grant.require(self.resource_type, "c")
+        services.location_manager_require(ctx.user)
+        return super().create(ctx, body)
+
+    def update(
+        self, ctx: providers.Context, logical_id: str, body: JSON, if_match: int | None
+    ) -> providers.Resource:
+        ctx.grant.require(self.resource_type, "u")
+        services.location_manager_require(ctx.user)
+        return super().update(ctx, logical_id, body, if_match)
 
     def search(self, ctx: providers.Context, request: fs.SearchRequest) -> providers.SearchPage:
         one_row_each = [

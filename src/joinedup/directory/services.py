@@ -12,6 +12,7 @@ a field the feed leaves empty does not wipe one another feed filled in.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from joinedup.core.audit import audit_record
 from joinedup.core.models import AuditAction, User
+from joinedup.core.roles import Permission
 from joinedup.directory import feeds, forms, geo
 from joinedup.directory.models import (
     Accessibility,
@@ -36,6 +38,7 @@ from joinedup.directory.models import (
     ImportProblem,
     Language,
     Location,
+    LocationType,
     Organization,
     OrganizationIdentifier,
     Postcode,
@@ -461,3 +464,115 @@ def _postcode_row(row: dict[str, str]) -> Postcode | str:
     return Postcode(
         postcode=normal, latitude=lat, longitude=lon, lsoa_code=row.get("lsoa_code", "")[:12]
     )
+
+
+# -- locations written by an administrator's system (the FHIR API)
+
+
+class LocationFromFeed(Conflict):
+    """A location where a feed's service is delivered: the feed stays authoritative."""
+
+    code = "feed-owned"
+    title = "This location comes from a directory feed"
+    fhir_code = "business-rule"
+
+
+@dataclass(frozen=True)
+class LocationAddress:
+    address_1: str
+    city: str
+    region: str
+    state_province: str
+    postal_code: str
+    country: str
+    address_type: str  # physical or postal
+
+
+@dataclass(frozen=True)
+class LocationFields:
+    """What a written location holds: the ORUK location and its one address."""
+
+    location_type: str
+    name: str
+    description: str = ""
+    latitude: float | None = None
+    longitude: float | None = None
+    external_identifier: str = ""
+    external_identifier_type: str = ""
+    address: LocationAddress | None = None
+
+
+def location_manager_require(user: User) -> None:
+    """Administrators add and correct locations (as they may step in for any entry);
+    a refusal is audited. Call it before the write's transaction, so the audit is kept."""
+    if user.has_role_permission(Permission.MANAGE_USERS):
+        return
+    audit_record(
+        actor=user,
+        action=AuditAction.DENY,
+        resource="directory.location",
+        outcome="denied",
+        reason="not an administrator",
+    )
+    raise AccessDenied("only an administrator can add or change directory locations")
+
+
+def _location_check(fields: LocationFields) -> None:
+    if fields.location_type not in LocationType.values:
+        raise InvalidInput("a location is physical, postal or virtual", where="location_type")
+    if (fields.latitude is None) != (fields.longitude is None) or (
+        fields.latitude is not None and not geo.coordinates_valid(fields.latitude, fields.longitude)
+    ):
+        raise InvalidInput("give a latitude and longitude on the globe", where="position")
+
+
+def _location_store(location: Location, fields: LocationFields) -> None:
+    for key in (
+        "location_type",
+        "name",
+        "description",
+        "latitude",
+        "longitude",
+        "external_identifier",
+        "external_identifier_type",
+    ):
+        setattr(location, key, getattr(fields, key))
+    location.save()
+    Address.objects.filter(location=location).delete()
+    if fields.address is not None:
+        Address.objects.create(location=location, **dataclasses.asdict(fields.address))
+
+
+def location_create(*, user: User, fields: LocationFields) -> Location:
+    """A place where services may be delivered, added outside any feed (audited)."""
+    location_manager_require(user)
+    _location_check(fields)
+    with transaction.atomic():
+        location = Location()
+        _location_store(location, fields)
+        audit_record(
+            actor=user, action=AuditAction.CREATE, resource=f"directory.location:{location.pk}"
+        )
+    return location
+
+
+def location_update(*, user: User, location_id: uuid.UUID, fields: LocationFields) -> Location:
+    """Correct a location added outside the feeds; one a feed's service is delivered at is
+    the feed's (``LocationFromFeed``), as ADR 17 keeps feeds authoritative."""
+    location_manager_require(user)
+    _location_check(fields)
+    with transaction.atomic():
+        location = Location.objects.select_for_update().filter(id=location_id).first()
+        if location is None:
+            raise NotFound("there is no location with that id", where=str(location_id))
+        if ServiceAtLocation.objects.filter(location=location).exclude(service__source="").exists():
+            raise LocationFromFeed(
+                "a feed's service is delivered here, so the feed keeps this location: "
+                "correct it at the feed's source",
+                where=str(location_id),
+            )
+        _location_store(location, fields)
+        audit_record(
+            actor=user, action=AuditAction.UPDATE, resource=f"directory.location:{location.pk}"
+        )
+    return location

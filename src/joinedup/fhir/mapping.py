@@ -1184,6 +1184,7 @@ FACT_READERS: dict[str, Callable[[JSON], FactFields]] = {
 }
 SUBJECT_ELEMENT = {
     "Task": "for",
+    "Consent": "patient",
     "AllergyIntolerance": "patient",
     "EpisodeOfCare": "patient",
     "Immunization": "patient",

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import models, transaction
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from joinedup.core.audit import audit_record
 from joinedup.core.models import AuditAction
@@ -493,3 +494,72 @@ def _path_value(row: Any, path: str | None) -> Any:
             return None
         value = getattr(value, part)
     return value
+
+
+# -- rows that keep no change time
+
+WRITTEN_AT = "fhir_written_at"  # set on a row a writer has just saved: the write's moment
+
+
+class _Stamping:
+    """A writer whose saved rows carry the moment they were written (``WRITTEN_AT``)."""
+
+    def __init__(self, writer: RowWriter) -> None:
+        self.writer = writer
+
+    def create(self, ctx: Context, body: JSON) -> Any:
+        return _stamped(self.writer.create(ctx, body))
+
+    def update(self, ctx: Context, row: Any, body: JSON) -> Any:
+        return _stamped(self.writer.update(ctx, row, body))
+
+
+def _stamped(row: Any) -> Any:
+    setattr(row, WRITTEN_AT, timezone.now())
+    return row
+
+
+class UnstampedProvider(ModelProvider):
+    """A written type whose rows keep no change time (users, organisations, locations).
+
+    A row never written through FHIR is version 1, last updated when the server started
+    (``base_moment``). Once written, its current version is its newest stored one while it
+    still renders as that version did, and one more once it renders differently (the
+    register, a feed or a web page changed it since): the content decides, because no
+    change time can. A restart therefore never makes a new version.
+    """
+
+    STARTED = datetime.now().astimezone()
+
+    def __init__(self, *, writer: RowWriter | None = None, **kwargs: Any) -> None:
+        super().__init__(writer=_Stamping(writer) if writer else None, **kwargs)
+
+    def base_moment(self, row: Any) -> datetime:  # noqa: ARG002 - subclasses read the row
+        return self.STARTED
+
+    def render_rows(self, rows: list[Any]) -> list[Resource]:
+        out = []
+        for row in rows:
+            moment = getattr(row, WRITTEN_AT, None) or self.base_moment(row)
+            body = self.to_fhir(row)
+            body["meta"] = meta(1, moment, self.profile)
+            out.append(Resource(self.resource_type, body["id"], body, 1, moment))
+        return out
+
+    def rendered(self, rows: list[Any]) -> list[Resource]:
+        out = self.render_rows(rows)
+        stored = versions.newest_bodies(self.resource_type, [r.logical_id for r in out])
+        for index, resource in enumerate(out):
+            found = stored.get(resource.logical_id)
+            if found is None:
+                continue
+            version, moment = found.version, found.last_updated
+            if _content(found.body) != _content(resource.body):
+                version, moment = version + 1, max(moment, resource.last_updated)
+            resource.body["meta"] = meta(version, moment, self.profile)
+            out[index] = replace(resource, version=version, last_updated=moment)
+        return out
+
+
+def _content(body: JSON) -> JSON:
+    return {k: v for k, v in body.items() if k != "meta"}

@@ -1,5 +1,5 @@
 """The providers this app registers: the Patient (the person index), the record's facts
-as clinical resources, safeguarding Flags, Provenance, Organizations and AuditEvents.
+as clinical resources, safeguarding Flags, Provenance and AuditEvents.
 
 Medication facts are served twice, as MedicationStatement and (GP Connect's authorisation)
 MedicationRequest; lab reports resolve their results, kept as the source's Observation
@@ -14,14 +14,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
 
-from joinedup.core.models import AuditEvent, Organisation
+from joinedup.core.models import AuditEvent
 from joinedup.errors import Conflict, InvalidInput, NotFound
 from joinedup.fhir import domain, mapping, versions
 from joinedup.fhir import search as fs
@@ -638,37 +637,6 @@ class ProvenanceProvider(ModelProvider):
         )
 
 
-class OrganisationProvider(ModelProvider):
-    """Organisations carry no change time: lastUpdated is when the server started."""
-
-    STARTED = datetime.now().astimezone()
-
-    def __init__(self) -> None:
-        super().__init__(
-            resource_type="Organization",
-            model=Organisation,
-            queryset=domain.organisations,
-            to_fhir=mapping.organisation_to_fhir,
-            last_updated_field="",
-            params={
-                "identifier": P(
-                    "identifier", "token", ("ods_code",), "ODS code", system=mapping.ODS
-                ),
-                "name": P("name", "string", ("name",), "Name"),
-            },
-            id_field="ods_code",
-            documentation="Organisations of the partnership, by ODS code; read-only.",
-        )
-
-    def render_rows(self, rows: list[Any]) -> list[Resource]:
-        out = []
-        for row in rows:
-            body = self.to_fhir(row)
-            body["meta"] = meta(1, self.STARTED, None)
-            out.append(Resource("Organization", row.ods_code, body, 1, self.STARTED))
-        return out
-
-
 _AUDIT_ACTIONS: dict[str, list[str]] = defaultdict(list)
 for _action in (
     "read",
@@ -724,6 +692,8 @@ def audit_provider() -> ModelProvider:
 
 
 def register_all() -> None:
+    from joinedup.fhir.organisations import organisation_provider
+
     register(PatientProvider())
     for resource_type in mapping.FACT_TYPES:
         register(fact_provider(resource_type))
@@ -731,7 +701,7 @@ def register_all() -> None:
         register(fact_provider(resource_type))
     register(flag_provider())
     register(ProvenanceProvider())
-    register(OrganisationProvider())
+    register(organisation_provider())
     register(audit_provider())
     from joinedup.fhir import consent, practitioners
 

@@ -109,3 +109,15 @@ def _same(sent: Any, kept: Any) -> bool:
     if dates and _DATE_TIME.match(sent) and _DATE_TIME.match(kept):
         return moment_of(sent, "") == moment_of(kept, "")
     return False
+
+
+def text_element(body: Any, key: str, where: str, *, limit: int, required: bool = True) -> str:
+    """A string element of a written resource ("" when absent and not required)."""
+    value = body.get(key) if isinstance(body, dict) else None
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        raise Unprocessable(f"give the {key}", where=where)
+    if len(value) > limit:
+        raise Unprocessable(f"at most {limit} characters are kept", where=where)
+    return value

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 
 from joinedup.fhir.errors import PreconditionFailed
 from joinedup.fhir.models import ResourceVersion
+from joinedup.record.writes import FeedOwned
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -103,4 +104,39 @@ def require_current(resource: Resource, if_match: int | None) -> None:
         raise PreconditionFailed(
             f"the current version is {resource.version}, not {if_match}: read it again",
             where="If-Match",
+        )
+
+
+def newest_bodies(resource_type: str, logical_ids: Iterable[str]) -> dict[str, ResourceVersion]:
+    """The newest stored version, body and all, of each of these resources that has one."""
+    ids = list(logical_ids)
+    if not ids:
+        return {}
+    rows = ResourceVersion.objects.for_system(_PURPOSE).filter(
+        resource_type=resource_type, logical_id__in=ids
+    )
+    out: dict[str, ResourceVersion] = {}
+    for row in rows:
+        if row.logical_id not in out or row.version > out[row.logical_id].version:
+            out[row.logical_id] = row
+    return out
+
+
+def created_here(resource_type: str, logical_id: str) -> bool:
+    """Whether the resource was made by a create through this API (its version 1 was
+    stored by a POST). Every other reference row came from a feed or the register."""
+    return (
+        ResourceVersion.objects.for_system(_PURPOSE)
+        .filter(resource_type=resource_type, logical_id=logical_id, version=1, method="POST")
+        .exists()
+    )
+
+
+def require_created_here(resource_type: str, logical_id: str, source: str) -> None:
+    """Refuse (409) an update of a resource that ``source`` owns."""
+    if not created_here(resource_type, logical_id):
+        raise FeedOwned(
+            f"{resource_type}/{logical_id} comes from {source}, which stays authoritative "
+            "for it: correct it there",
+            where=f"{resource_type}.id",
         )

@@ -236,3 +236,29 @@ def _date(text: str) -> date | None:
         except ValueError:
             continue
     return None
+
+
+@transaction.atomic
+def person_opt_out_set(*, user: User, person_id: uuid.UUID, opted_out: bool) -> Person:
+    """Record (or withdraw) a person's National Data Opt-out, as their care team was told it.
+
+    Only someone who may see the person records it: the person's own GP practice or care
+    team, on the person's behalf. It is the local record the platform honours (the
+    planning warehouse leaves the person out); it does not register the choice with the
+    national service. Audited with who recorded it, since the index keeps no author.
+    """
+    person = Person.objects.visible_to(user).select_for_update(of=("self",)).filter(id=person_id)
+    found = person.first()
+    if found is None:
+        raise NotFound("there is no record with this identifier you may see")
+    if found.opted_out_secondary_use != opted_out:
+        found.opted_out_secondary_use = opted_out
+        found.save(update_fields=["opted_out_secondary_use", "updated_at"])
+    audit_record(
+        actor=user,
+        action=AuditAction.UPDATE,
+        resource="person.opt_out",
+        person_id=found.id,
+        reason="National Data Opt-out recorded" if opted_out else "National Data Opt-out withdrawn",
+    )
+    return found

@@ -7,11 +7,12 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from tests.integration.fhir.conftest import Api, valid
 
-from joinedup.core.models import User
+from joinedup.core.models import AuditEvent, User
 from joinedup.core.roles import Role
-from joinedup.directory.models import Address, Location
+from joinedup.directory.models import Address, Location, Service, ServiceAtLocation
 
 pytestmark = pytest.mark.django_db
 
@@ -103,3 +104,156 @@ def test_location_is_readable_by_any_reader_of_the_type_only(
     assert reader.get(f"Location/{library.id}").status_code == 200
     assert other_scope.get(f"Location/{library.id}").status_code == 403
     assert reader.get("Location/not-a-uuid").status_code == 404
+
+
+# -- writes (administrators only; a feed's locations are the feed's)
+
+
+@pytest.fixture
+def admin_api(make_user: Callable[..., User], issue: Callable[..., str]) -> Api:
+    return Api(Client(), issue(make_user(Role.ADMINISTRATOR)))
+
+
+def _outcome(response: Any) -> Any:
+    assert response.json()["resourceType"] == "OperationOutcome", response.content
+    return valid(response.json()).issue[0]
+
+
+def _location(**extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "resourceType": "Location",
+        "status": "active",
+        "mode": "instance",
+        "identifier": [{"value": "HALL-3", "type": {"text": "council asset"}}],
+        "name": "Brinnington Community Hall",
+        "description": "Ramp at the side door.",
+        "address": {
+            "use": "work",
+            "type": "physical",
+            "line": ["12 Northumberland Road"],
+            "city": "Stockport",
+            "postalCode": "SK5 8LS",
+            "country": "GB",
+        },
+        "position": {"latitude": 53.4305, "longitude": -2.1201},
+    }
+    body.update(extra)
+    return body
+
+
+def test_location_create_read_update_412_vread_and_history(admin_api: Api) -> None:
+    created = admin_api.post("Location", _location())
+
+    assert created.status_code == 201, created.content
+    assert created["ETag"] == 'W/"1"'
+    location_id = created.json()["id"]
+    assert created["Location"].endswith(f"/Location/{location_id}/_history/1")
+    row = Location.objects.get(id=location_id)
+    assert (row.name, row.location_type, row.external_identifier) == (
+        "Brinnington Community Hall",
+        "physical",
+        "HALL-3",
+    )
+    assert [a.postal_code for a in row.addresses.all()] == ["SK5 8LS"]
+    read = admin_api.get(f"Location/{location_id}")
+    assert read.json() == created.json()
+    assert read["ETag"] == 'W/"1"'
+
+    changed = read.json()
+    changed["name"] = "Brinnington Hall"
+    changed["address"]["postalCode"] = "SK5 8LT"
+    updated = admin_api.put(f"Location/{location_id}", changed, HTTP_IF_MATCH='W/"1"')
+    stale = admin_api.put(f"Location/{location_id}", changed, HTTP_IF_MATCH='W/"1"')
+
+    assert updated.status_code == 200, updated.content
+    assert updated["ETag"] == 'W/"2"'
+    assert [a.postal_code for a in row.addresses.all()] == ["SK5 8LT"]
+    assert stale.status_code == 412
+    first = admin_api.get(f"Location/{location_id}/_history/1")
+    assert valid(first.json()).name == "Brinnington Community Hall"
+    history = valid(admin_api.get(f"Location/{location_id}/_history").json())
+    assert [e.resource.meta.versionId for e in history.entry] == ["2", "1"]
+    assert _ids(admin_api, "Location?address-postalcode:exact=SK5 8LT") == [location_id]
+
+
+def test_virtual_location_is_written_by_its_type(admin_api: Api) -> None:
+    body = _location(type=[{"text": "Virtual location (online or by telephone)"}])
+    del body["address"], body["position"]
+
+    created = admin_api.post("Location", body)
+
+    assert created.status_code == 201, created.content
+    assert Location.objects.get(id=created.json()["id"]).location_type == "virtual"
+
+
+def test_location_write_refuses_what_the_directory_cannot_keep(admin_api: Api) -> None:
+    two_lines = _location()
+    two_lines["address"]["line"] = ["Flat 2", "12 Northumberland Road"]
+    cases = {
+        "Location.telecom": _location(telecom=[{"system": "phone", "value": "0161 000 0000"}]),
+        "Location.managingOrganization": _location(
+            managingOrganization={"reference": "Organization/X1"}
+        ),
+        "Location.address.line[1]": two_lines,
+        "Location.position.altitude": _location(
+            position={"latitude": 53.43, "longitude": -2.12, "altitude": 40}
+        ),
+        "Location.status": _location(status="suspended"),
+        "Location.type": _location(type=[{"text": "Clinic"}]),
+        "Location.identifier[0].system": _location(
+            identifier=[{"system": "https://example.org", "value": "HALL-3"}]
+        ),
+        "Location.address.country": _location(
+            address={
+                "line": ["1 Road"],
+                "city": "Stockport",
+                "postalCode": "SK5 8LS",
+                "country": "England",
+            }
+        ),
+        "Location.name": _location(name=None),
+    }
+    before = Location.objects.count()
+    for where, sent in cases.items():
+        body = {k: v for k, v in sent.items() if v is not None}
+        response = admin_api.post("Location", body)
+        assert response.status_code == 422, (where, response.content)
+        assert _outcome(response).expression[0] == where
+    assert Location.objects.count() == before
+
+
+def test_only_administrators_write_locations_and_refusals_are_audited(
+    api: Api, nurse: User
+) -> None:
+    response = api.post("Location", _location())
+
+    assert response.status_code == 403
+    assert not Location.objects.filter(name="Brinnington Community Hall").exists()
+    assert AuditEvent.objects.filter(
+        actor_id=nurse.pk, action="deny", resource="directory.location"
+    ).exists()
+
+
+def test_a_feeds_location_is_read_only(admin_api: Api, library: Location) -> None:
+    body = admin_api.get(f"Location/{library.id}").json() | {"name": "Renamed"}
+
+    response = admin_api.put(f"Location/{library.id}", body)
+
+    assert response.status_code == 409, response.content
+    assert _outcome(response).code == "business-rule"
+    library.refresh_from_db()
+    assert library.name == "Heaton Moor Library"
+
+
+def test_a_location_where_a_feeds_service_is_delivered_is_the_feeds(admin_api: Api) -> None:
+    made = admin_api.post("Location", _location()).json()
+    service = Service.objects.create(
+        name="Warm space", status="active", last_modified=timezone.now(), source="council-oruk"
+    )
+    ServiceAtLocation.objects.create(service=service, location_id=made["id"])
+
+    response = admin_api.put(f"Location/{made['id']}", made | {"name": "Renamed"})
+
+    assert response.status_code == 409, response.content
+    assert "feed" in _outcome(response).diagnostics
+    assert Location.objects.get(id=made["id"]).name == "Brinnington Community Hall"
