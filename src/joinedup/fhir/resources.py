@@ -1,5 +1,5 @@
 """The providers this app registers: the Patient (the person index), the record's facts
-as clinical resources, safeguarding Flags, Provenance and AuditEvents.
+as clinical resources, safeguarding Flags, Provenance, Organizations and AuditEvents.
 
 Medication facts are served twice, as MedicationStatement and (GP Connect's authorisation)
 MedicationRequest; lab reports resolve their results, kept as the source's Observation
@@ -21,11 +21,10 @@ from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
 
 from joinedup.core.models import AuditEvent
-from joinedup.errors import Conflict, InvalidInput, NotFound
+from joinedup.errors import InvalidInput, NotFound
 from joinedup.fhir import domain, mapping, versions
 from joinedup.fhir import search as fs
 from joinedup.fhir import writes as fact_writes
-from joinedup.fhir.errors import NotSupported
 from joinedup.fhir.models import ResourceVersion
 from joinedup.fhir.providers import (
     JSON,
@@ -38,8 +37,7 @@ from joinedup.fhir.providers import (
 )
 from joinedup.people.models import Person, Sex
 from joinedup.record.models import Fact
-from joinedup.record.selectors import SOURCE_LABELS
-from joinedup.record.writes import API_SOURCE, FeedOwned
+from joinedup.record.writes import API_SOURCE
 
 if TYPE_CHECKING:
     from joinedup.core.models import User
@@ -564,79 +562,6 @@ def flag_provider() -> ModelProvider:
     )
 
 
-def _provenance_facts(user: User) -> QuerySet[Fact]:
-    return domain.facts(user).filter(kind__in=list(mapping.TYPE_OF_KIND))
-
-
-def _provenance(fact: Any) -> JSON:
-    return mapping.provenance_to_fhir(
-        fact, source_label=SOURCE_LABELS.get(fact.source, fact.source)
-    )
-
-
-class ProvenanceProvider(ModelProvider):
-    """Where each clinical resource came from; ``target`` searches by the resource."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            resource_type="Provenance",
-            model=Fact,
-            queryset=_provenance_facts,
-            to_fhir=_provenance,
-            last_updated_field="received_at",
-            params={
-                "target": P(
-                    "target",
-                    "reference",
-                    ("id",),
-                    "The resource it is about",
-                    targets=tuple(mapping.FACT_TYPES),
-                ),
-                "patient": P(
-                    "patient",
-                    "reference",
-                    ("identity__person_id",),
-                    "Whose record",
-                    targets=("Patient",),
-                ),
-                "recorded": P("recorded", "date", ("received_at",), "When it was received"),
-            },
-            id_field="id",
-            person_field="identity__person_id",
-            patient_param="patient",
-            exists=lambda fact_id: domain.fact_exists(fact_id, tuple(mapping.TYPE_OF_KIND)),
-            related=("identity",),
-            documentation="One Provenance per clinical resource: its source system and "
-            "delivery; read-only: derived from how the resource reached the record, a "
-            "feed's delivery or a write through this API.",
-        )
-
-    def create(self, ctx: Context, body: JSON) -> Resource:  # noqa: ARG002 - the interface
-        raise NotSupported(
-            "a Provenance is not written: each clinical resource's Provenance is made by "
-            "the record from how it arrived (the writing organisation, system and time of "
-            "a write through this API, or the feed's delivery)",
-            where="Provenance",
-        )
-
-    def update(self, ctx: Context, logical_id: str, body: JSON, if_match: int | None) -> Resource:  # noqa: ARG002 - the interface
-        """Refused (409) for a resource the caller may read: its Provenance is derived."""
-        current = self.read(ctx, logical_id)
-        target = current.body["target"][0]["reference"]
-        source = self.scoped(ctx).filter(id=int(logical_id)).values_list("source", flat=True)
-        if source.first() != API_SOURCE:
-            raise FeedOwned(
-                f"this Provenance records a feed's delivery of {target}: it changes only "
-                "with that feed's next delivery",
-                where="Provenance",
-            )
-        raise Conflict(
-            f"this Provenance records how {target} was written through this API and "
-            f"changes with each update of {target}: update that resource instead",
-            where="Provenance",
-        )
-
-
 _AUDIT_ACTIONS: dict[str, list[str]] = defaultdict(list)
 for _action in (
     "read",
@@ -700,10 +625,11 @@ def register_all() -> None:
     for resource_type in mapping.SECOND_VIEWS:
         register(fact_provider(resource_type))
     register(flag_provider())
-    register(ProvenanceProvider())
     register(organisation_provider())
     register(audit_provider())
-    from joinedup.fhir import consent, practitioners
+    from joinedup.fhir import consent, practitioners, provenance
+
+    register(provenance.ProvenanceProvider())
 
     practitioners.register_all()
     consent.register_all()

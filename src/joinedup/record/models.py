@@ -132,3 +132,42 @@ class Fact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.source}:{self.record_id}"
+
+
+class AttestationQuerySet(ScopedQuerySet["Attestation"]):
+    def visible_to(self, user: User) -> Self:
+        """Statements about records of the people the user may see (the facts' rule)."""
+        rule = person_visibility(user, via="fact__identity__person_id")
+        return self.filter(rule)._scoped(f"user:{user.pk}")
+
+
+class Attestation(models.Model):
+    """A writing system's statement of how a record it wrote through the API came to be
+    (a written FHIR Provenance): who took part, when, what was done, why, and from what.
+
+    It is the writer's word, kept beside the record's own provenance (the fact's source
+    and delivery), never instead of it: only the organisation that wrote the fact may
+    state it, and a feed's fact has none (its feed is its provenance). The lists hold the
+    statement's parts as ``record.writes.AttestationValues`` describes them.
+    """
+
+    fact = models.ForeignKey(Fact, on_delete=models.PROTECT, related_name="attestations")
+    target_type = models.CharField(max_length=40)  # the resource type the statement named
+    organisation = models.CharField(max_length=20)  # ODS code of the writing organisation
+    system = models.CharField(max_length=100)  # the writing API client
+    recorded = models.DateTimeField()  # when the writer says the statement was made
+    occurred_at = models.DateTimeField(null=True)
+    activity = models.JSONField(default=dict)  # one coding: system, code, display
+    agents = models.JSONField(default=list)
+    reasons = models.JSONField(default=list)
+    entities = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    objects = AttestationQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar = ["id"]
+
+    def __str__(self) -> str:
+        return f"attestation {self.pk} of fact {self.fact_id}"

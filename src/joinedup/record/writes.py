@@ -19,6 +19,10 @@ written here: the feed is authoritative for what it sends (``FeedOwned``).
 Callers check the caller's scope and audit; this module checks again that the person is
 one the user may see (``visible_to``), and that only the organisation that wrote a fact
 replaces it.
+
+A writing system may also state how a fact it wrote came to be (an ``Attestation``, a
+written Provenance): only about a fact its own organisation wrote through the API, and
+only that organisation changes the statement afterwards. The fact itself is untouched.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from django.utils import timezone
 
 from joinedup.errors import AccessDenied, Conflict, NotFound
 from joinedup.people.models import LinkMethod, Person, SourceIdentity
-from joinedup.record.models import Delivery, DeliveryStatus, Fact, FactKind
+from joinedup.record.models import Attestation, Delivery, DeliveryStatus, Fact, FactKind
 
 if TYPE_CHECKING:
     from joinedup.core.models import User
@@ -250,4 +254,99 @@ def _columns(values: FactValues, writer: Writer) -> dict[str, Any]:
         "status": values.status,
         "organisation": values.organisation or writer.organisation,
         "detail": dict(values.detail),
+    }
+
+
+@dataclass(frozen=True)
+class AttestationValues:
+    """What a statement of how a fact came to be says, as the record keeps it.
+
+    ``activity`` and each of ``reasons`` is one coding (``system``, ``code``, ``display``);
+    each agent is ``{"type": <participant type code or "">, "practitioner": <user id>}``
+    or ``{"type": ..., "organisation": <ODS code>}``; each entity is ``{"role": ...,
+    "reference": ..., "display": ...}`` (empty strings where the writer gave none).
+    """
+
+    target_type: str
+    recorded: datetime
+    occurred_at: datetime | None = None
+    activity: dict[str, str] = field(default_factory=dict)
+    agents: list[dict[str, Any]] = field(default_factory=list)
+    reasons: list[dict[str, str]] = field(default_factory=list)
+    entities: list[dict[str, str]] = field(default_factory=list)
+
+
+@transaction.atomic
+def attestation_create(*, writer: Writer, fact_id: int, values: AttestationValues) -> Attestation:
+    """A new statement about a fact the writer's organisation wrote through the API."""
+    fact = _attested_fact(writer, fact_id)
+    now = timezone.now()
+    return Attestation.objects.for_system(_SCOPE).create(
+        fact=fact,
+        organisation=writer.organisation,
+        system=writer.system[:100],
+        created_at=now,
+        updated_at=now,
+        **_statement(values),
+    )
+
+
+@transaction.atomic
+def attestation_replace(
+    *, writer: Writer, attestation_id: int, values: AttestationValues
+) -> Attestation:
+    """Replace a statement the writer's organisation made; its fact stays the same."""
+    attestation = (
+        Attestation.objects.visible_to(writer.user)
+        .select_for_update(of=("self",))
+        .filter(id=attestation_id)
+        .first()
+    )
+    if attestation is None:
+        raise NotFound("there is no statement with this id")
+    if attestation.organisation != writer.organisation:
+        raise AccessDenied(
+            "this statement was made by another organisation: only a system of that "
+            "organisation may change it"
+        )
+    _attested_fact(writer, attestation.fact_id)
+    for name, value in _statement(values).items():
+        setattr(attestation, name, value)
+    attestation.system = writer.system[:100]
+    attestation.updated_at = timezone.now()
+    attestation.save()
+    return attestation
+
+
+def _attested_fact(writer: Writer, fact_id: int) -> Fact:
+    """The fact a statement is about: one the writer may see and its organisation wrote
+    through the API (a feed's fact: ``FeedOwned``; another organisation's: refused)."""
+    fact = (
+        Fact.objects.visible_to(writer.user).select_related("identity").filter(id=fact_id).first()
+    )
+    if fact is None:
+        raise AccessDenied("you have no care relationship with the person this record is about")
+    if fact.source != API_SOURCE:
+        raise FeedOwned(
+            f"this record came from the {fact.source} feed: how it came to be is that "
+            "feed's delivery, which only the feed states",
+            where="target",
+        )
+    if written_by(fact.identity) != writer.organisation:
+        raise AccessDenied(
+            "this record was written by another organisation: only a system of that "
+            "organisation may state how it came to be"
+        )
+    return fact
+
+
+def _statement(values: AttestationValues) -> dict[str, Any]:
+    return {
+        "target_type": values.target_type,
+        "recorded": values.recorded,
+        "occurred_at": values.occurred_at,
+        "activity": dict(values.activity),
+        "agents": [dict(agent) for agent in values.agents],
+        "reasons": [dict(reason) for reason in values.reasons],
+        "entities": [dict(entity) for entity in values.entities],
     }

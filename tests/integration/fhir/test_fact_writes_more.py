@@ -1,5 +1,5 @@
 """Writes of Procedure, DiagnosticReport, EpisodeOfCare, MedicationRequest and Flag (record
-facts, like the six clinical types before them), and Provenance staying derived."""
+facts, like the six clinical types before them), and derived Provenance staying read-only."""
 
 from __future__ import annotations
 
@@ -468,7 +468,7 @@ def test_episode_kind_comes_from_its_first_type(api: Api, cared_for: Person, nur
 # -- Provenance stays derived
 
 
-def test_provenance_is_not_written_and_stays_derived(
+def test_derived_provenance_stays_read_only_and_cannot_be_copied(
     api: Api, cared_for: Person, nurse: User, make_fact: Callable[..., Fact]
 ) -> None:
     written = api.post("Procedure", _body("Procedure", f"Patient/{cared_for.id}", _ods(nurse)))
@@ -486,7 +486,11 @@ def test_provenance_is_not_written_and_stays_derived(
     assert f"Procedure/{pid}" in _outcome(refused_ours).diagnostics
     assert refused_theirs.status_code == 409
     assert _outcome(refused_theirs).code == "business-rule"
-    assert api.post("Provenance", ours).status_code == 400
+    # A written Provenance keeps the writer's own statement (test_provenance_writes.py);
+    # the derived one's source label has no place in it.
+    copied = api.post("Provenance", ours)
+    assert copied.status_code == 422
+    assert _outcome(copied).expression == ["Provenance.agent[0].who.display"]
 
 
 # -- Bundles
