@@ -214,3 +214,19 @@ def update_rows(
             batch = rows[start : start + batch_size]
             values = _values([[row[n] for n in names] for row in batch], adapt)
             cursor.executemany(sql, [[*v, row[key]] for v, row in zip(values, batch, strict=True)])
+
+
+def analyse(*tables: type[models.Model]) -> None:
+    """Fresh planner statistics for tables a bulk write has just filled (PostgreSQL).
+
+    Until autovacuum gets round to it, PostgreSQL plans reads of a freshly loaded table with
+    the statistics of the empty one: a person's ``$everything`` over 2.9 million facts took
+    3.9 s straight after the load and 53 ms once analysed. ``ANALYZE`` samples a fixed number
+    of rows, so it costs well under a second at the full borough. SQLite keeps no statistics
+    unless asked and plans these reads from its indexes, so nothing is done there.
+    """
+    if connection.vendor != "postgresql" or not tables:
+        return
+    names = ", ".join(connection.ops.quote_name(t._meta.db_table) for t in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {names}")

@@ -34,8 +34,7 @@ from django.core.validators import validate_email
 from django.db.models import Q
 
 from joinedup.core import services as core_services
-from joinedup.core.audit import audit_record
-from joinedup.core.models import AuditAction, Organisation, Team, User
+from joinedup.core.models import Organisation, Team, User
 from joinedup.core.roles import Role
 from joinedup.errors import AccessDenied, Conflict
 from joinedup.fhir import domain, mapping, versions
@@ -48,6 +47,7 @@ from joinedup.fhir.providers import (
     ModelProvider,
     Resource,
     UnstampedProvider,
+    audit_denied,
     register,
 )
 from joinedup.fhir.roundtrip import text_element
@@ -421,13 +421,7 @@ class _StaffProvider(UnstampedProvider):
         ctx.grant.require(self.resource_type, "u")
         core_services.require_staff_manager(ctx.user, "change staff records")
         if self.resource_type == "PractitionerRole" and logical_id == str(ctx.user.pk):
-            audit_record(
-                actor=ctx.user,
-                action=AuditAction.DENY,
-                resource="fhir.PractitionerRole",
-                outcome="denied",
-                reason="own role",
-            )
+            audit_denied(ctx, "PractitionerRole", "own role")
             raise AccessDenied("you cannot change your own role")
         return super().update(ctx, logical_id, self._ordered(body), if_match)
 

@@ -159,6 +159,28 @@ def audit_reads(ctx: Context, resources: Iterable[Resource], *, label: str) -> N
             )
 
 
+def audit_denied(ctx: Context, resource_type: str, reason: str) -> None:
+    """One audit event for a refusal of access to ``resource_type`` (reason cut to fit)."""
+    audit_record(
+        actor=ctx.user,
+        action=AuditAction.DENY,
+        resource=f"fhir.{resource_type}",
+        outcome="denied",
+        reason=reason[:200],
+    )
+
+
+def with_versions(out: list[Resource], stored: dict[str, tuple[int, datetime]]) -> list[Resource]:
+    """Resources at their current versions (``versions.current_version``) where ``stored``
+    holds a version for them."""
+    for index, resource in enumerate(out):
+        version = versions.current_version(stored.get(resource.logical_id), resource.last_updated)
+        if version != resource.version:
+            resource.body["meta"]["versionId"] = str(version)
+            out[index] = replace(resource, version=version)
+    return out
+
+
 def meta(version: int, last_updated: datetime, profile: str | None) -> JSON:
     out: JSON = {"versionId": str(version), "lastUpdated": instant(last_updated)}
     if profile:
@@ -278,15 +300,7 @@ class ModelProvider(Provider):
         out = self.render_rows(rows)
         if self.writer is None or not out:
             return out
-        stored = versions.newest(self.resource_type, [r.logical_id for r in out])
-        for index, resource in enumerate(out):
-            version = versions.current_version(
-                stored.get(resource.logical_id), resource.last_updated
-            )
-            if version != resource.version:
-                resource.body["meta"]["versionId"] = str(version)
-                out[index] = replace(resource, version=version)
-        return out
+        return with_versions(out, versions.newest(self.resource_type, [r.logical_id for r in out]))
 
     def render(self, row: Any) -> Resource:
         body = self.to_fhir(row)
@@ -315,13 +329,7 @@ class ModelProvider(Provider):
     def _refuse(self, ctx: Context, value: Any) -> None:
         """Not found, or (audited) found but outside the caller's care: the web's rule."""
         if value is not None and self._exists is not None and self._exists(value):
-            audit_record(
-                actor=ctx.user,
-                action=AuditAction.DENY,
-                resource=f"fhir.{self.resource_type}",
-                outcome="denied",
-                reason="no legitimate relationship",
-            )
+            audit_denied(ctx, self.resource_type, "no legitimate relationship")
             raise AccessDenied("you have no care relationship with the person this record is about")
         raise NotFound(f"there is no {self.resource_type} with this id")
 
@@ -383,13 +391,7 @@ class ModelProvider(Provider):
         try:
             yield
         except AccessDenied as exc:
-            audit_record(
-                actor=ctx.user,
-                action=AuditAction.DENY,
-                resource=f"fhir.{self.resource_type}",
-                outcome="denied",
-                reason=f"{exc.detail} (the write was undone)"[:200],
-            )
+            audit_denied(ctx, self.resource_type, f"{exc.detail} (the write was undone)")
             raise
 
     def _written(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
@@ -34,6 +33,7 @@ from joinedup.fhir.providers import (
     SearchPage,
     meta,
     register,
+    with_versions,
 )
 from joinedup.people.models import Person, Sex
 from joinedup.record.models import Fact
@@ -392,17 +392,8 @@ class FactProvider(ModelProvider):
 
     def rendered(self, rows: list[Any]) -> list[Resource]:
         """Rows as served: a fact written through the API at its newest stored version."""
-        out = self.render_rows(rows)
         written = [str(row.pk) for row in rows if row.source == API_SOURCE]
-        stored = versions.newest(self.resource_type, written)
-        for index, resource in enumerate(out):
-            version = versions.current_version(
-                stored.get(resource.logical_id), resource.last_updated
-            )
-            if version != resource.version:
-                resource.body["meta"]["versionId"] = str(version)
-                out[index] = replace(resource, version=version)
-        return out
+        return with_versions(self.render_rows(rows), versions.newest(self.resource_type, written))
 
     def vread(self, ctx: Context, logical_id: str, version: int) -> Resource:
         current = self.read(ctx, logical_id)

@@ -34,7 +34,14 @@ from joinedup.core.roles import Permission, Role
 from joinedup.errors import AccessDenied, InvalidInput, NotFound
 from joinedup.fhir import domain, mapping, versions
 from joinedup.fhir.errors import PreconditionFailed, Unprocessable
-from joinedup.fhir.providers import JSON, Context, ModelProvider, Resource, provider_for
+from joinedup.fhir.providers import (
+    JSON,
+    Context,
+    ModelProvider,
+    Resource,
+    audit_denied,
+    provider_for,
+)
 from joinedup.record import writes as record_writes
 from joinedup.record.models import Fact
 
@@ -81,7 +88,7 @@ def fact_update(
     try:
         record_writes.check_writable(current, writer)
     except AccessDenied as exc:
-        _audit_denied(ctx, resource_type, exc.detail)
+        audit_denied(ctx, resource_type, exc.detail)
         raise
     version = _version_of(current, resource_type)
     if if_match is not None and if_match != version:
@@ -130,7 +137,7 @@ def _writer(ctx: Context, resource_type: str) -> record_writes.Writer:
         raise AccessDenied("your role does not give access to care records")
     roles = _WRITING_ROLES.get(resource_type)
     if roles is not None and ctx.user.role not in roles:
-        _audit_denied(ctx, resource_type, f"{resource_type} is written by other roles")
+        audit_denied(ctx, resource_type, f"{resource_type} is written by other roles")
         names = ", ".join(str(Role(role).label).lower() for role in sorted(roles))
         raise AccessDenied(f"a {resource_type} is written by a {names}, not your role")
     return record_writes.writer_of(ctx.user, client_id=ctx.grant.client_id)
@@ -209,12 +216,12 @@ def person_written_about(ctx: Context, resource_type: str, logical_id: str) -> u
     except ValueError:
         raise Unprocessable("there is no Patient with this id", where=element) from None
     if ctx.grant.patient_id is not None and person_id != ctx.grant.patient_id:
-        _audit_denied(ctx, resource_type, "outside the token's patient")
+        audit_denied(ctx, resource_type, "outside the token's patient")
         raise AccessDenied("the token opens one patient's record, and this is another's")
     if domain.person_ids_visible(ctx.user, [person_id]):
         return person_id
     if domain.person_exists(person_id):
-        _audit_denied(ctx, resource_type, "no legitimate relationship")
+        audit_denied(ctx, resource_type, "no legitimate relationship")
         raise AccessDenied("you have no care relationship with the person this record is about")
     raise Unprocessable("there is no Patient with this id", where=element)
 
@@ -235,19 +242,9 @@ def _current(ctx: Context, resource_type: str, logical_id: str) -> Fact:
     if fact is not None:
         return fact
     if domain.fact_exists(fact_id, kinds):
-        _audit_denied(ctx, resource_type, "no legitimate relationship")
+        audit_denied(ctx, resource_type, "no legitimate relationship")
         raise AccessDenied("you have no care relationship with the person this record is about")
     raise NotFound(f"there is no {resource_type} with this id")
-
-
-def _audit_denied(ctx: Context, resource_type: str, reason: str) -> None:
-    audit_record(
-        actor=ctx.user,
-        action=AuditAction.DENY,
-        resource=f"fhir.{resource_type}",
-        outcome="denied",
-        reason=reason,
-    )
 
 
 def _canonical(body: JSON) -> bytes:

@@ -22,13 +22,12 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from joinedup.core.audit import audit_record
-from joinedup.core.models import AuditAction, Team, User
+from joinedup.core.models import Team, User
 from joinedup.errors import AccessDenied, Conflict, NotFound
 from joinedup.fhir import roundtrip
 from joinedup.fhir.errors import Unprocessable
 from joinedup.fhir.mapping import patient_id_of
-from joinedup.fhir.providers import JSON, Context
+from joinedup.fhir.providers import JSON, Context, audit_denied
 from joinedup.fhir.writes import person_written_about
 from joinedup.neighbourhoods import services
 from joinedup.neighbourhoods.errors import FieldProblems, TransitionRefused
@@ -136,16 +135,6 @@ def _unchanged(sent: Any, kept: Any, where: str) -> None:
 # -- telling a service's refusal in FHIR's terms
 
 
-def _audit_denied(ctx: Context, resource_type: str, reason: str) -> None:
-    audit_record(
-        actor=ctx.user,
-        action=AuditAction.DENY,
-        resource=f"fhir.{resource_type}",
-        outcome="denied",
-        reason=reason[:200],
-    )
-
-
 @contextmanager
 def _as_fhir(ctx: Context, resource_type: str, element: Callable[[str], str]) -> Iterator[None]:
     """Run a service: its refusal of access is audited (403), a field problem becomes 422
@@ -153,7 +142,7 @@ def _as_fhir(ctx: Context, resource_type: str, element: Callable[[str], str]) ->
     try:
         yield
     except AccessDenied as exc:
-        _audit_denied(ctx, resource_type, exc.detail)
+        audit_denied(ctx, resource_type, exc.detail)
         raise
     except FieldProblems as exc:
         field, message = exc.problems[0]
@@ -471,7 +460,7 @@ def _team_named(ctx: Context, name: Any) -> Team:
     if len(mine) > 1:
         raise Unprocessable("two of your teams have this name", where="CareTeam.name")
     if Team.objects.filter(name=name).exists():
-        _audit_denied(ctx, "CareTeam", "not a member of the team")
+        audit_denied(ctx, "CareTeam", "not a member of the team")
         raise AccessDenied(f"you are not a member of {name}")
     raise Unprocessable("there is no team with this name", where="CareTeam.name")
 
@@ -651,7 +640,7 @@ class ServiceRequestWriter:
         person = _visible_person(
             ctx.user, _person_of(ctx, "ServiceRequest", "subject", body.get("subject"))
         )
-        form = {**_referral_form(ctx.user, body), **_described(person)}
+        form = {**_referral_form(ctx.user, body), **services.person_described(person)}
         with _as_fhir(ctx, "ServiceRequest", _REFERRAL_FIELDS):
             draft = services.referral_draft_save(form=form, user=ctx.user)
             return services.referral_submit(referral=draft, user=ctx.user, person=person)
@@ -720,21 +709,6 @@ def _referral_form(user: User, body: JSON) -> dict[str, str]:
 def _organisation_of(user: User) -> str:
     organisation = user.organisation
     return f"{organisation.name} (through the FHIR API)" if organisation else ""
-
-
-def _described(person: Person) -> dict[str, str]:
-    """The person as the front door's form describes them, from their record."""
-    born = person.date_of_birth
-    return {
-        "given_name": person.given_name,
-        "family_name": person.family_name,
-        "dob-day": str(born.day) if born else "",
-        "dob-month": str(born.month) if born else "",
-        "dob-year": str(born.year) if born else "",
-        "nhs_number": person.nhs_number or "",
-        "address": person.address,
-        "postcode": person.postcode,
-    }
 
 
 def _progress_notes(body: JSON) -> tuple[str, str]:

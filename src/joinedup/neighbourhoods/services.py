@@ -146,19 +146,10 @@ _DISCHARGE_NEEDS = {
 }
 
 
-def referral_from_discharge(
-    *, person: Person, pathway: int, ready_on: date, hub: str, ward: str
-) -> Referral:
-    """A Discharge to Assess referral from the hospital's discharge hub, through the same
-    front door as every other referral: a patient on pathway 1-3 no longer meets the
-    criteria to reside. Urgent (they wait in an acute bed). If the person's details are
-    not enough to send it, it is kept as a draft with its problems, never lost."""
-    need, what = _DISCHARGE_NEEDS[pathway]
+def person_described(person: Person) -> dict[str, str]:
+    """The person as the front door's referral form describes them, from their record."""
     born = person.date_of_birth
-    form = {
-        "referrer_kind": "professional",
-        "referrer_name": hub,
-        "referrer_contact": f"{hub}, ward {ward}" if ward else hub,
+    return {
         "given_name": person.given_name,
         "family_name": person.family_name,
         "dob-day": str(born.day) if born else "",
@@ -167,6 +158,22 @@ def referral_from_discharge(
         "nhs_number": person.nhs_number or "",
         "address": person.address,
         "postcode": person.postcode,
+    }
+
+
+def referral_from_discharge(
+    *, person: Person, pathway: int, ready_on: date, hub: str, ward: str
+) -> Referral:
+    """A Discharge to Assess referral from the hospital's discharge hub, through the same
+    front door as every other referral: a patient on pathway 1-3 no longer meets the
+    criteria to reside. Urgent (they wait in an acute bed). If the person's details are
+    not enough to send it, it is kept as a draft with its problems, never lost."""
+    need, what = _DISCHARGE_NEEDS[pathway]
+    form = {
+        "referrer_kind": "professional",
+        "referrer_name": hub,
+        "referrer_contact": f"{hub}, ward {ward}" if ward else hub,
+        **person_described(person),
         "need": need,
         "urgency": "urgent",
         "safeguarding": "no",

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from joinedup.core.audit import audit_record
-from joinedup.core.bulk import update_rows
+from joinedup.core.bulk import analyse, update_rows
 from joinedup.core.models import AuditAction, Organisation, OrganisationKind, User
 from joinedup.core.roles import Permission
 from joinedup.errors import AccessDenied, Conflict, InvalidInput, NotFound
@@ -157,6 +157,9 @@ def link_run(
             reason=f"{len(new)} identities considered: {newly} linked, {created} new people, "
             f"{reviews} for review",
         )
+    if created or newly:
+        # The people and links just written, for the planner (as after an ingest).
+        analyse(Person, SourceIdentity, LinkReview)
     return LinkSummary(
         run.pk,
         run.incremental,

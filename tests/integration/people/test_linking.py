@@ -10,6 +10,7 @@ from itertools import combinations
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -250,3 +251,28 @@ def test_link_cli_postgres_backend_on_sqlite_asks_for_a_database(settings: objec
 
     assert result.exit_code != 0
     assert "--backend-url" in result.output
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner statistics")
+def test_a_linkage_run_that_linked_leaves_fresh_planner_statistics(borough: Path) -> None:
+    tables = ("people_person", "people_sourceidentity")
+
+    def analysed() -> dict[str, int]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT relname, analyze_count FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+                [list(tables)],
+            )
+            return {name: int(count) for name, count in cursor.fetchall()}
+
+    ingest_folder(borough, workers=1)
+    before = analysed()
+
+    link_run()
+    after = analysed()
+    link_run()  # nothing new to link: nothing to analyse
+
+    assert set(after) == set(tables)
+    assert all(after[name] > before.get(name, 0) for name in tables)
+    assert analysed() == after
