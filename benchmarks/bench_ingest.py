@@ -207,23 +207,25 @@ def end_to_end(folder: Path) -> dict[str, float]:
     }
 
 
-def run_engine(folder: Path, engine: str) -> dict[str, float]:
+def run_engine(folder: Path, engine: str, prefix: str = "ju_bench") -> dict[str, float]:
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="joinedup.settings")
     with tempfile.TemporaryDirectory() as var:
         env["JOINEDUP_VAR_DIR"] = var
         database = None
         if engine == "postgresql":
-            database = f"ju_bench_{uuid.uuid4().hex[:8]}"
+            database = f"{prefix}_{uuid.uuid4().hex[:8]}"
             subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", database], check=True)
             env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{database}"
         try:
             done = subprocess.run(
                 [sys.executable, __file__, "--child", str(folder)],
                 env=env,
-                check=True,
+                check=False,
                 capture_output=True,
                 text=True,
             )
+            if done.returncode:
+                sys.exit(f"the {engine} run failed:\n{done.stderr}")
         finally:
             if database:
                 subprocess.run(
@@ -237,6 +239,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, nargs="+", default=[2000, 20000])
     parser.add_argument("--engines", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument(
+        "--database-prefix",
+        default="ju_bench",
+        help="name prefix of the scratch PostgreSQL databases (default ju_bench)",
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -252,7 +259,7 @@ def main() -> None:
         rows, seconds = ceiling(folder)
         limit = rows / seconds
         for engine in args.engines:
-            got = run_engine(folder, engine)
+            got = run_engine(folder, engine, args.database_prefix)
             rate = got["rows"] / got["seconds"]
             main_us = got["main_cpu"] / got["rows"] * 1e6
             workers_us = got["workers_cpu"] / got["rows"] * 1e6

@@ -17,13 +17,17 @@ import json
 import math
 import os
 import re
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+import types
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from functools import cache, lru_cache
 from json.encoder import encode_basestring_ascii
+from multiprocessing.context import ForkServerContext, ForkServerProcess
 from operator import itemgetter
 from typing import Any
 
@@ -417,6 +421,40 @@ def end_with(pid: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="end-with-ingester", daemon=True).start()
+
+
+class WorkerProcess(ForkServerProcess):
+    """A worker started without the ingester's main module.
+
+    multiprocessing runs the parent's main script again in each new process (as
+    ``__mp_main__``) so that functions defined there can be unpickled. The workers only
+    run functions of ``joinedup.record.fields``, and the ``joinedup`` command's script
+    imports the whole command line (every app's CLI: about 2 s of CPU a worker, more than
+    validating a 2,000-person borough's CSV rows), so the main module is hidden while the
+    worker is started: its start data then names no main module to run."""
+
+    @staticmethod
+    def _Popen(process_obj: Any) -> Any:  # noqa: N802 - multiprocessing's name
+        with _main_module_hidden():
+            return ForkServerProcess._Popen(process_obj)
+
+
+class WorkerContext(ForkServerContext):
+    """The fork server's context, its processes started as ``WorkerProcess``. (The
+    process class lives here, not in the ingester, because it is pickled to each worker,
+    which must be able to import it without Django.)"""
+
+    Process = WorkerProcess
+
+
+@contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _running(pid: int) -> bool:
