@@ -118,6 +118,26 @@ def createuser(
     typer.echo(f"joinedup: created {user.username} ({user.role_label})")
 
 
+@app.command()
+@django_command
+def signin(
+    username: Annotated[str, typer.Argument(help="The account's sign-in name.")],
+    oidc_subject: Annotated[
+        str | None, typer.Option(help="The identity provider's subject for this user.")
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the new password from standard input.")
+    ] = False,
+) -> None:
+    """Give an account a way to sign in (a password, an identity-provider subject, or both),
+    audited: e.g. a staff account another system made through the FHIR API."""
+    from joinedup.core.services import user_sign_in_set
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    user = user_sign_in_set(username=username, password=password, oidc_subject=oidc_subject)
+    typer.echo(f"joinedup: {user.username} can now sign in")
+
+
 @audit_app.command("verify")
 @django_command
 def audit_verify() -> None:

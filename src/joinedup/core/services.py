@@ -73,6 +73,47 @@ def user_create(
     return user
 
 
+def user_sign_in_set(
+    *, username: str, password: str | None, oidc_subject: str | None, set_by: User | None = None
+) -> User:
+    """Give an existing account a way to sign in: a password, an identity-provider subject,
+    or both (an account made by another system through the FHIR API has neither). The audit
+    says which was set, never the password; a disabled account is not changed."""
+    if password is None and not oidc_subject:
+        raise InvalidInput(
+            "give a password (--password-stdin) or an identity-provider subject (--oidc-subject)",
+            where="signin",
+        )
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise NotFound(f"there is no account called {username!r}")
+    if not user.is_active:
+        raise Conflict("a disabled account is not given a sign-in", where="username")
+    fields = []
+    if password is not None:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise InvalidInput(" ".join(exc.messages), where="password") from None
+        user.set_password(password)
+        fields.append("password")
+    if oidc_subject:
+        if User.objects.filter(oidc_subject=oidc_subject).exclude(pk=user.pk).exists():
+            raise Conflict(
+                "another account has this identity-provider subject", where="--oidc-subject"
+            )
+        user.oidc_subject = oidc_subject
+        fields.append("oidc_subject")
+    user.save(update_fields=fields)
+    audit_record(
+        actor=set_by,
+        action=AuditAction.ADMIN,
+        resource=f"user.sign-in:{username}",
+        reason=f"set: {', '.join(fields)}",
+    )
+    return user
+
+
 def sign_in(*, request: HttpRequest, username: str, password: str) -> User:
     """Check a password sign-in, locking the username after repeated failures.
 

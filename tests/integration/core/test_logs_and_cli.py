@@ -79,6 +79,52 @@ def test_createuser_explains_bad_input(args: list[str], message: str) -> None:
     assert message in result.output
 
 
+def test_signin_gives_an_account_made_elsewhere_a_password_and_audits_it(
+    make_user: Callable[..., User],
+) -> None:
+    from joinedup.core.services import staff_account_create
+
+    admin = make_user(Role.ADMINISTRATOR)
+    made = staff_account_create(
+        first_name="Ada", last_name="Byrne", email="ada@example.org", created_by=admin
+    )
+    assert not made.has_usable_password()
+    secret = "a-long-enough-password-42"
+
+    result = CliRunner().invoke(app, ["signin", made.username, "--password-stdin"], input=secret)
+
+    assert result.exit_code == 0, result.output
+    made.refresh_from_db()
+    assert made.check_password(secret)
+    event = AuditEvent.objects.get(resource=f"user.sign-in:{made.username}")
+    assert (event.channel, event.reason) == ("cli", "set: password")
+    assert secret not in f"{event.reason}{event.resource}{result.output}"
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["signin", "nobody", "--password-stdin"], "no account called 'nobody'"),
+        (["signin", "someone"], "give a password"),
+        (["signin", "someone", "--password-stdin"], "too short"),
+        (["signin", "gone", "--oidc-subject", "sub-1"], "disabled account"),
+        (["signin", "someone", "--oidc-subject", "taken"], "another account"),
+    ],
+)
+def test_signin_explains_what_it_cannot_do(
+    make_user: Callable[..., User], args: list[str], says: str
+) -> None:
+    make_user(Role.GP, username="someone")
+    make_user(Role.GP, username="gone", is_active=False)
+    User.objects.filter(pk=make_user(Role.GP).pk).update(oidc_subject="taken")
+
+    result = CliRunner().invoke(app, args, input="short\n")
+
+    assert says in result.output
+    assert result.exit_code != 0
+    assert not AuditEvent.objects.filter(resource__startswith="user.sign-in:").exists()
+
+
 def _run(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["JOINEDUP_SQLITE_PATH"] = str(tmp_path / "cli.sqlite3")
@@ -95,6 +141,7 @@ def test_console_script_help_lists_every_command(tmp_path: Path) -> None:
         "serve",
         "migrate",
         "createuser",
+        "signin",
         "audit",
         "backup",
         "restore",
