@@ -60,17 +60,22 @@ def user_create(
     if password is None:
         user.set_unusable_password()
     else:
-        if check_password:
-            try:
-                validate_password(password, user)
-            except ValidationError as exc:
-                raise InvalidInput(" ".join(exc.messages), where="password") from None
-        user.set_password(password)
+        _set_password(user, password, check=check_password)
     user.save()
     if teams:
         user.teams.set(teams)
     audit_record(actor=created_by, action=AuditAction.ADMIN, resource=f"user.create:{username}")
     return user
+
+
+def _set_password(user: User, password: str, *, check: bool = True) -> None:
+    """Set ``password`` (unsaved), refused with the validators' reasons when it is weak."""
+    if check:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise InvalidInput(" ".join(exc.messages), where="password") from None
+    user.set_password(password)
 
 
 def user_sign_in_set(
@@ -91,11 +96,7 @@ def user_sign_in_set(
         raise Conflict("a disabled account is not given a sign-in", where="username")
     fields = []
     if password is not None:
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            raise InvalidInput(" ".join(exc.messages), where="password") from None
-        user.set_password(password)
+        _set_password(user, password)
         fields.append("password")
     if oidc_subject:
         if User.objects.filter(oidc_subject=oidc_subject).exclude(pk=user.pk).exists():
